@@ -1,0 +1,50 @@
+"""The Python API, mirroring the CLI: ``train``, ``build_model``, ``load_config``, ``plan``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mtkit.config import Config, load_config
+from mtkit.plan import Plan, make_plan
+
+DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
+
+
+def plan(config: str | Path | dict[str, Any] | Config | None = None,
+         overrides: list[str] | None = None) -> Plan:
+    """Validate a config (path, dict or Config; None = the built-in demo) into a Plan."""
+    if isinstance(config, Config):
+        return make_plan(config, "<config>")
+    source = DEMO_CONFIG if config is None else config
+    cfg = load_config(source, overrides)
+    return make_plan(cfg, str(source) if not isinstance(source, dict) else "<config>")
+
+
+def train(config: str | Path | dict[str, Any] | Config | None = None,
+          out: str | Path = "runs/latest", overrides: list[str] | None = None,
+          resume: bool = False, overwrite: bool = False, quiet: bool = False):
+    """Train a multitask model; returns a ``RunResult`` (run_dir, history, metrics, model).
+
+    With ``resume=True`` and ``config=None`` the run directory's own config is used.
+    """
+    from mtkit import rundir
+    from mtkit.training.loop import run_training
+
+    if resume and config is None and (Path(out) / rundir.CONFIG).is_file():
+        config = Path(out) / rundir.CONFIG
+    return run_training(plan(config, overrides), out, resume=resume, overwrite=overwrite,
+                        quiet=quiet)
+
+
+def build_model(config: str | Path | dict[str, Any] | Config | None = None,
+                overrides: list[str] | None = None) -> Any:
+    """The untrained Keras model a config describes (data is read to size the inputs)."""
+    from mtkit.assembly import build_model as assemble
+    from mtkit.dataprep import prepare
+    from mtkit.tf_import import import_tensorflow
+
+    p = plan(config, overrides)
+    _, specs = prepare(p)
+    import_tensorflow()
+    return assemble(p, specs).model

@@ -1,0 +1,61 @@
+"""Plan + input specs → a Keras functional model: shared trunk, one head per task.
+
+The model's outputs are a dict keyed by task name, and each head's last layer is named
+after its task, so every later stage (losses, metrics, ONNX export, runtime) matches
+outputs by name. ``Assembled.features_model`` additionally exposes the shared
+representation, which feature-gradient weighting methods need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mtkit.dataprep import InputSpecs
+from mtkit.errors import PluginError
+from mtkit.plan import Plan
+
+
+@dataclass
+class Assembled:
+    model: Any  # keras.Model: inputs dict -> {task: output}
+    features_model: Any  # keras.Model: inputs dict -> {"features": ..., "outputs": {...}}
+    shared_variables: list[Any]  # the trunk's trainable variables
+
+
+def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
+    """Assemble the multitask model described by ``plan``."""
+    import keras
+
+    inputs = {
+        name: keras.Input(shape=shape, dtype=specs.dtypes[name], name=name)
+        for name, shape in specs.shapes.items()
+    }
+    trunk_name = plan.config.trunk.type
+    features = plan.trunk.build(dict(inputs), plan.task_infos)
+    per_task = isinstance(features, dict)
+    if per_task:
+        if set(features) != set(plan.tasks):
+            raise PluginError(
+                f"trunk '{trunk_name}' returned features for {sorted(features)}, but the "
+                f"tasks are {sorted(plan.tasks)}; a per-task trunk must return one entry per task."
+            )
+    elif not keras.utils.is_keras_tensor(features):
+        raise PluginError(
+            f"trunk '{trunk_name}' returned {type(features).__name__}; build() must return a "
+            "Keras tensor or a dict {task: tensor}."
+        )
+    trunk = keras.Model(inputs, features, name="trunk")
+    shared = trunk(inputs)
+    outputs = {}
+    for name, task in plan.tasks.items():
+        out = task.head.build(shared[name] if per_task else shared, name)
+        if not keras.utils.is_keras_tensor(out):
+            raise PluginError(f"head '{task.info.head}' (task '{name}') returned "
+                              f"{type(out).__name__}, not a Keras tensor.")
+        outputs[name] = out
+    model = keras.Model(inputs, outputs, name="mtkit_model")
+    features_model = keras.Model(inputs, {"features": shared, "outputs": outputs},
+                                 name="mtkit_features")
+    return Assembled(model=model, features_model=features_model,
+                     shared_variables=list(trunk.trainable_variables))

@@ -1,0 +1,47 @@
+"""Built-in head: binary classification (one sigmoid unit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mtkit import metrics
+from mtkit.builtin.heads._dense import DenseStack, dense_stack
+from mtkit.hookspecs import hookimpl
+from mtkit.plugin_types import Head
+
+
+class BinaryHead(Head):
+    """Binary classification: one sigmoid unit; labels 0/1 (NaN = missing)."""
+
+    name = "binary"
+    Params = DenseStack
+    output_type = "binary"
+    default_loss = "binary_crossentropy"
+    default_metrics = ("accuracy", "auc")
+    label_dtype = "float32"
+
+    def build(self, features: Any, task_name: str) -> Any:
+        import keras
+
+        x = dense_stack(features, self.params, task_name)
+        return keras.layers.Dense(1, activation="sigmoid", name=task_name)(x)
+
+    def check_labels(self, labels: np.ndarray) -> str | None:
+        ok = labels[np.isfinite(labels)]
+        bad = ok[(ok != 0) & (ok != 1)]
+        if bad.size:
+            return f"binary labels must be 0 or 1 (NaN for missing); found {bad.flat[0]!r}"
+        return None
+
+    def metric_functions(self) -> dict[str, Any]:
+        return {"accuracy": metrics.accuracy_binary, "auc": metrics.auc}
+
+    def decode_spec(self) -> dict[str, Any]:
+        return {"type": "binary", "threshold": 0.5}
+
+
+@hookimpl
+def register_heads(register):
+    register(BinaryHead)

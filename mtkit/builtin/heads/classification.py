@@ -1,0 +1,64 @@
+"""Built-in head: single-label classification over N classes (softmax)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import ConfigDict, Field, model_validator
+
+from mtkit import metrics
+from mtkit.builtin.heads._dense import DenseStack, dense_stack
+from mtkit.hookspecs import hookimpl
+from mtkit.plugin_types import Head
+
+
+class ClassificationParams(DenseStack):
+    model_config = ConfigDict(extra="forbid")
+    classes: int = Field(ge=2, description="Number of classes.")
+    labels: list[str] | None = Field(None, description="Class names, one per class.")
+
+    @model_validator(mode="after")
+    def _labels_match(self) -> ClassificationParams:
+        if self.labels is not None and len(self.labels) != self.classes:
+            raise ValueError(f"labels has {len(self.labels)} names for {self.classes} classes")
+        return self
+
+
+class ClassificationHead(Head):
+    """Single-label classification: softmax over `classes`; labels are class indices (-1 = missing)."""
+
+    name = "classification"
+    Params = ClassificationParams
+    output_type = "categorical"
+    default_loss = "sparse_categorical_crossentropy"
+    default_metrics = ("accuracy",)
+    label_dtype = "int32"
+
+    def build(self, features: Any, task_name: str) -> Any:
+        import keras
+
+        x = dense_stack(features, self.params, task_name)
+        return keras.layers.Dense(self.params.classes, activation="softmax", name=task_name)(x)
+
+    def check_labels(self, labels: np.ndarray) -> str | None:
+        if not np.issubdtype(labels.dtype, np.integer):
+            if not np.all(np.equal(np.mod(labels[np.isfinite(labels)], 1), 0)):
+                return "class labels must be integer class indices (-1 for a missing label)"
+        bad = labels[(labels < -1) | (labels >= self.params.classes)]
+        if bad.size:
+            return (f"class index {bad.flat[0]!r} is out of range for {self.params.classes} "
+                    f"classes (valid: 0..{self.params.classes - 1}, or -1 for a missing label)")
+        return None
+
+    def metric_functions(self) -> dict[str, Any]:
+        return {"accuracy": metrics.accuracy_categorical}
+
+    def decode_spec(self) -> dict[str, Any]:
+        return {"type": "categorical", "classes": self.params.classes,
+                "labels": self.params.labels}
+
+
+@hookimpl
+def register_heads(register):
+    register(ClassificationHead)

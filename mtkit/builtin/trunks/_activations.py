@@ -1,0 +1,5 @@
+"""Activation names accepted by the built-in trunks."""
+
+from typing import Literal
+
+Activation = Literal["relu", "elu", "selu", "tanh", "sigmoid", "swish", "gelu", "linear"]

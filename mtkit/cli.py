@@ -1,0 +1,112 @@
+"""The ``mtkit`` command line (typer). Heavy modules are imported inside the commands that
+need them, so ``mtkit --help`` and ``mtkit plugins`` never import TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mtkit.errors import MtkitError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+app = typer.Typer(
+    name="mtkit",
+    help="Multitask deep learning for TensorFlow: shared trunk, per-task heads, masked "
+    "losses, pluggable loss weighting, ONNX export.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one paragraph to stderr and exit with ``code`` (no traceback)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; user-fixable errors become one clear paragraph and exit 2."""
+    try:
+        return fn()
+    except MtkitError as exc:
+        fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted; a run can be continued with `mtkit train --out RUN --resume`.", 130)
+
+
+def default_config() -> Path:
+    """The multi-digit demo when its plugin is installed, else the built-in demo."""
+    from mtkit.api import DEMO_CONFIG
+    from mtkit.registry import get_registry
+
+    reg = get_registry()
+    for entry in reg.entries:
+        if entry.kind == "dataset" and entry.name == "multidigit" and entry.cls.demo_config:
+            return Path(entry.cls.demo_config)
+    return DEMO_CONFIG
+
+
+@app.command()
+def train(
+    config: Annotated[Path | None, typer.Argument(help="YAML config; default: the demo.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help="Override a field: --set train.epochs=5 (repeatable).")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Train a multitask model from a config into a run directory."""
+
+    def go() -> None:
+        from mtkit import api, rundir
+
+        if resume and out is None:
+            raise MtkitError("--resume needs --out RUN, the run directory to continue.")
+        cfg = config
+        if cfg is None:
+            cfg = out / rundir.CONFIG if resume and (out / rundir.CONFIG).is_file() \
+                else default_config()
+        run = out or Path("runs") / cfg.stem
+        result = api.train(cfg, run, overrides=set_ or [], resume=resume, overwrite=overwrite,
+                           quiet=quiet)
+        typer.echo(f"run written to {result.run_dir}")
+
+    guarded(go)
+
+
+@app.command()
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
+) -> None:
+    """List installed trunks, heads, losses, weightings and datasets, and their packages."""
+    from mtkit.registry import get_registry
+
+    entries = get_registry().all()
+    if as_json:
+        typer.echo(json.dumps([e.as_json() for e in entries], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("kind", "name", "provider", "version", "status", "description")
+    for e in entries:
+        table.add_row(e.kind, e.name, e.provider, e.version, e.status, e.summary)
+    Console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="mtkit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

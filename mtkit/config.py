@@ -1,0 +1,210 @@
+"""The config schema (pydantic), YAML loading, ``--set`` overrides and error locations.
+
+The schema covers mtkit's own fields; keys it does not know inside ``data``, ``trunk``,
+``tasks.<name>`` and ``weighting`` are that plugin's parameters and are validated by the
+plugin's own ``Params`` model (see ``mtkit.plan``). Every error names the file and the
+dotted field path.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mtkit.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _WithParams(BaseModel):
+    """A section whose unknown keys are the plugin's parameters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class DataConfig(_WithParams):
+    dataset: str = Field(description="Dataset plugin name (e.g. npz, csv, multidigit).")
+
+
+class InputSpec(_Strict):
+    shape: list[int] = Field(description="Per-example shape, without the batch dimension.")
+    dtype: Literal["float32", "int32", "int64"] = "float32"
+
+    @field_validator("shape")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if not v or any(d <= 0 for d in v):
+            raise ValueError("every dimension must be a positive integer")
+        return v
+
+
+class TrunkConfig(_WithParams):
+    type: str = Field(description="Trunk plugin name (e.g. mlp, conv).")
+
+
+class LossConfig(_WithParams):
+    type: str = Field(description="Loss plugin name.")
+
+
+class TaskConfig(_WithParams):
+    head: str = Field(description="Head plugin name (classification, binary, ...).")
+    loss: LossConfig | None = Field(None, description="Loss; default: the head's own.")
+    weight: float = Field(1.0, ge=0.0, description="Fixed weight used by `sum`.")
+    metrics: list[str] | None = Field(None, description="Metrics; default: the head's.")
+
+    @field_validator("loss", mode="before")
+    @classmethod
+    def _loss_shorthand(cls, v: Any) -> Any:
+        return {"type": v} if isinstance(v, str) else v
+
+
+class WeightingConfig(_WithParams):
+    type: str = Field("sum", description="Weighting plugin name.")
+
+
+class EarlyStopping(_Strict):
+    patience: int = Field(3, ge=1)
+    min_delta: float = Field(0.0, ge=0.0)
+    restore_best: bool = True
+
+
+class TrainConfig(_Strict):
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(64, ge=1, description="Global batch size (all replicas).")
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0.0)
+    seed: int = 0
+    early_stopping: EarlyStopping | None = None
+    validation_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    test_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    jit_compile: bool = False
+    tensorboard: bool = False
+    steps_per_epoch: int | None = Field(None, ge=1, description="Cap on steps per epoch.")
+    train_metrics_rows: int = Field(2048, ge=0, description="Rows used for train metrics.")
+    deterministic: bool = Field(True, description="Deterministic TF ops (seeded runs repeat).")
+    checkpoint: bool = Field(True, description="Checkpoint every epoch (needed by --resume).")
+
+
+class Config(_Strict):
+    data: DataConfig
+    inputs: dict[str, InputSpec] | None = None
+    trunk: TrunkConfig
+    tasks: dict[str, TaskConfig] = Field(min_length=1)
+    weighting: WeightingConfig = WeightingConfig()
+    train: TrainConfig = TrainConfig()
+
+    @field_validator("weighting", mode="before")
+    @classmethod
+    def _weighting_shorthand(cls, v: Any) -> Any:
+        return {"type": v} if isinstance(v, str) else v
+
+    @field_validator("tasks")
+    @classmethod
+    def _task_names(cls, v: dict[str, TaskConfig]) -> dict[str, TaskConfig]:
+        for name in v:
+            if not name.isidentifier():
+                raise ValueError(
+                    f"task name '{name}' must be an identifier (letters, digits, _), "
+                    "since it names the model output"
+                )
+        return v
+
+
+def format_validation_error(exc: ValidationError, source: str, prefix: str = "") -> str:
+    """One paragraph: ``source: field 'a.b': message (got x); field ...``."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in (prefix.split(".") if prefix else []) + list(err["loc"]))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (remove it, or check its spelling)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        got = err.get("input")
+        tail = f" (got {got!r})" if err["type"] not in ("missing", "extra_forbidden") and (
+            isinstance(got, str | int | float | bool) or got is None) else ""
+        parts.append(f"field '{loc}': {msg}{tail}")
+    return f"{source}: invalid config — " + "; ".join(parts) + "."
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b=c`` → (['a', 'b'], yaml value of c)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set '{text}': expected KEY.PATH=VALUE, e.g. train.epochs=5.")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set '{text}': the value is not valid YAML ({exc}).") from exc
+    return key.strip().split("."), value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[path[-1]] = value
+    return out
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file '{p}' does not exist; check the path.")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file '{p}' is not UTF-8 text ({exc.reason}).") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"config file '{p}' is not valid YAML{where}: {problem}.") from exc
+    if raw is None:
+        raise ConfigError(f"config file '{p}' is empty; see configs/ for complete examples.")
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"config file '{p}' must be a YAML mapping with keys data, trunk, tasks, ...; "
+            f"it holds a {type(raw).__name__}."
+        )
+    return raw
+
+
+def validate(raw: dict[str, Any], source: str) -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+
+
+def load_config(
+    source: str | Path | dict[str, Any], overrides: list[str] | None = None
+) -> Config:
+    """Load and validate a config from a YAML path or a dict, with ``--set`` overrides."""
+    if isinstance(source, dict):
+        raw, name = source, "<config>"
+    else:
+        raw, name = read_yaml(source), str(source)
+    return validate(apply_overrides(raw, overrides or []), name)
+
+
+def dump_config(config: Config) -> str:
+    """The resolved config as YAML (plugin params included)."""
+    return yaml.safe_dump(config.model_dump(mode="json", exclude_none=True), sort_keys=False)

@@ -1,0 +1,80 @@
+"""In-memory data passed from dataset plugins to training: arrays, splits, checks.
+
+Numpy only (no TensorFlow), so the runtime and the CLI can share it. Missing labels are
+first class: -1 in an integer label array, NaN in a float one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mtkit.errors import DataError
+
+
+@dataclass
+class Arrays:
+    """One split: ``inputs`` ``{name: (N, ...)}`` and ``labels`` ``{task: (N, ...)}``."""
+
+    inputs: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.inputs.values()))) if self.inputs else 0
+
+    def take(self, index: np.ndarray) -> Arrays:
+        return Arrays(
+            inputs={k: v[index] for k, v in self.inputs.items()},
+            labels={k: v[index] for k, v in self.labels.items()},
+        )
+
+
+@dataclass
+class Splits:
+    """What a dataset plugin returns; None splits are carved out of ``train``."""
+
+    train: Arrays
+    val: Arrays | None = None
+    test: Arrays | None = None
+
+
+def label_present(y: np.ndarray) -> np.ndarray:
+    """Boolean (N,) mask of rows that carry a label (int: >= 0, float: all finite)."""
+    if np.issubdtype(y.dtype, np.integer):
+        ok = y >= 0
+    else:
+        ok = np.isfinite(y)
+    return ok.reshape(len(y), -1).all(axis=1) if y.ndim > 1 else ok
+
+
+def carve(arrays: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
+    """Split off ``fraction`` of rows at random (deterministic by seed)."""
+    n = len(arrays)
+    order = np.random.default_rng(seed).permutation(n)
+    k = int(round(n * fraction))
+    return arrays.take(np.sort(order[k:])), arrays.take(np.sort(order[:k]))
+
+
+def check_arrays(arrays: Arrays, split: str, source: str) -> None:
+    """Every input and label has the same number of rows, and inputs are finite."""
+    if not arrays.inputs:
+        raise DataError(f"{source}: the {split} split has no inputs.")
+    lengths = {f"input '{k}'": len(v) for k, v in arrays.inputs.items()}
+    lengths.update({f"labels of task '{k}'": len(v) for k, v in arrays.labels.items()})
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{k} has {v}" for k, v in lengths.items())
+        raise DataError(
+            f"{source}: the {split} split has arrays of different lengths ({detail}); "
+            "every input and label array needs one row per example."
+        )
+    if len(arrays) == 0:
+        raise DataError(f"{source}: the {split} split is empty; the dataset needs examples.")
+    for k, v in arrays.inputs.items():
+        if np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
+            bad = int((~np.isfinite(v)).reshape(len(v), -1).any(axis=1).sum())
+            raise DataError(
+                f"{source}: input '{k}' of the {split} split has NaN or infinite values in "
+                f"{bad} rows; clean or impute them (missing *labels* are fine, missing "
+                "*inputs* are not)."
+            )

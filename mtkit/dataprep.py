@@ -1,0 +1,121 @@
+"""Plan → checked train/val/test arrays: load the dataset, carve splits, validate labels.
+
+Numpy only. Every problem is reported against the dataset plugin and task by name, before
+any model is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mtkit.data import Arrays, Splits, carve, check_arrays, label_present
+from mtkit.errors import ConfigError, DataError
+from mtkit.plan import Plan
+from mtkit.plugin_types import Dataset
+
+
+@dataclass
+class InputSpecs:
+    """Per-example shape and dtype of every model input, by name."""
+
+    shapes: dict[str, tuple[int, ...]]
+    dtypes: dict[str, str]
+
+
+def _to_label_dtype(y: np.ndarray, dtype: str, task: str, source: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise DataError(f"{source}: labels of task '{task}' have dtype {y.dtype}; they must be "
+                        "numeric (class indices, 0/1 or values; -1 or NaN for missing).")
+    if dtype == "int32":
+        if y.dtype.kind == "f":
+            y = np.where(np.isfinite(y), y, -1)
+        return y.astype(np.int32)
+    return y.astype(np.float32)
+
+
+def _prepare_split(plan: Plan, arrays: Arrays, split: str, source: str) -> Arrays:
+    missing = [t for t in plan.tasks if t not in arrays.labels]
+    if missing:
+        raise DataError(f"{source}: the {split} split has no labels for task(s) "
+                        f"{', '.join(missing)}; the dataset must yield one label array per task.")
+    check_arrays(arrays, split, source)
+    labels = {}
+    for name, task in plan.tasks.items():
+        y = _to_label_dtype(arrays.labels[name], task.head.label_dtype, name, source)
+        want = task.head.label_shape()
+        if y.shape[1:] != want and not (want == () and y.shape[1:] == (1,)):
+            raise DataError(
+                f"{source}: labels of task '{name}' have per-example shape {y.shape[1:]}, but "
+                f"head '{task.info.head}' expects {want or 'a scalar'}."
+            )
+        y = y.reshape((len(y), *want))
+        present = label_present(y)
+        why = task.head.check_labels(y[present])
+        if why:
+            raise DataError(f"{source}: task '{name}' ({split} split): {why}.")
+        labels[name] = y
+    inputs = {k: np.ascontiguousarray(v) for k, v in arrays.inputs.items()}
+    return Arrays(inputs=inputs, labels=labels)
+
+
+def has_augment(plan: Plan) -> bool:
+    """True when the dataset plugin overrides ``Dataset.augment``."""
+    return type(plan.dataset).augment is not Dataset.augment
+
+
+def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
+    """Load, split and validate the plan's data; returns splits and the input specs."""
+    cfg = plan.config
+    source = f"dataset '{cfg.data.dataset}'"
+    splits = plan.dataset.load(plan.task_infos, cfg.train.seed)
+    if not isinstance(splits, Splits):
+        raise DataError(f"{source}: load() returned {type(splits).__name__}, not mtkit.Splits; "
+                        "the dataset plugin is broken.")
+    train, val, test = splits.train, splits.val, splits.test
+    check_arrays(train, "train", source)
+    if test is None and cfg.train.test_fraction > 0:
+        train, test = carve(train, cfg.train.test_fraction, cfg.train.seed + 1)
+    if val is None and cfg.train.validation_fraction > 0:
+        train, val = carve(train, cfg.train.validation_fraction, cfg.train.seed + 2)
+    out = Splits(
+        train=_prepare_split(plan, train, "train", source),
+        val=_prepare_split(plan, val, "validation", source) if val is not None else None,
+        test=_prepare_split(plan, test, "test", source) if test is not None else None,
+    )
+    for name in plan.tasks:
+        if not label_present(out.train.labels[name]).any():
+            raise DataError(f"{source}: task '{name}' has no label at all in the training split "
+                            "(every value is missing), so its head cannot learn; label some "
+                            "rows or remove the task.")
+    # A dataset that augments (e.g. random crops) may store train inputs larger than the
+    # model input: then the evaluation splits define the model's input shapes.
+    held_out = out.val if out.val is not None else out.test
+    ref = held_out if has_augment(plan) and held_out is not None else out.train
+    specs = InputSpecs(
+        shapes={k: tuple(v.shape[1:]) for k, v in ref.inputs.items()},
+        dtypes={k: "float32" if v.dtype.kind == "f" else "int32" for k, v in ref.inputs.items()},
+    )
+    for split in (out.val, out.test):
+        if split is None:
+            continue
+        for k, v in split.inputs.items():
+            if k not in specs.shapes or tuple(v.shape[1:]) != specs.shapes[k]:
+                raise DataError(f"{source}: input '{k}' has shape {tuple(v.shape[1:])} outside "
+                                f"the training split ({specs.shapes.get(k)}).")
+    if cfg.inputs is not None:
+        _check_declared(cfg.inputs, specs, plan.source)
+    return out, specs
+
+
+def _check_declared(declared: dict, specs: InputSpecs, source: str) -> None:
+    if set(declared) != set(specs.shapes):
+        raise ConfigError(f"{source}: field 'inputs': declares {', '.join(sorted(declared))} "
+                          f"but the dataset yields {', '.join(sorted(specs.shapes))}; make the "
+                          "names match (or remove `inputs:` to take them from the data).")
+    for k, spec in declared.items():
+        if tuple(spec.shape) != specs.shapes[k]:
+            raise ConfigError(f"{source}: field 'inputs.{k}.shape': {list(spec.shape)} does not "
+                              f"match the data's per-example shape {list(specs.shapes[k])}.")

@@ -1,0 +1,213 @@
+"""Base classes for the five plugin kinds.
+
+These import no TensorFlow, so listing plugins (``mtkit plugins``) stays fast: a plugin
+imports TensorFlow/Keras inside its methods, which only run when a model is built,
+trained or fed. Each plugin class declares ``name`` (what configs refer to) and a
+pydantic ``Params`` model that validates its own config keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mtkit.data import Splits
+
+
+class NoParams(BaseModel):
+    """Parameters of a plugin that takes none (unknown keys are rejected)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Plugin:
+    """Common shape: a ``name``, a ``Params`` schema, and the validated params."""
+
+    kind: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(self, params: BaseModel | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    @classmethod
+    def summary(cls) -> str:
+        """First line of the class docstring, shown by ``mtkit plugins``."""
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What plugins may know about one task: its name, head, head params and weight."""
+
+    name: str
+    head: str
+    head_params: dict[str, Any] = field(default_factory=dict)
+    weight: float = 1.0
+    output_type: str = ""
+
+
+class Trunk(Plugin):
+    """Shared layers. ``build`` maps the model's symbolic inputs to features.
+
+    Return one feature tensor (hard parameter sharing), or a dict ``{task: tensor}``
+    with one entry per task (gated architectures such as MMoE); set
+    ``per_task_features = True`` in the latter case.
+    """
+
+    kind = "trunk"
+    per_task_features: ClassVar[bool] = False
+
+    def build(self, inputs: dict[str, Any], tasks: list[TaskInfo]) -> Any:
+        raise NotImplementedError
+
+
+class Head(Plugin):
+    """Task-specific top layers producing the task's output.
+
+    ``output_type`` is one of ``categorical``, ``binary``, ``multilabel``,
+    ``regression`` (or a plugin's own); losses declare which output types they accept.
+    ``label_dtype`` is ``int32`` (missing label = -1) or ``float32`` (missing = NaN).
+    """
+
+    kind = "head"
+    output_type: ClassVar[str] = ""
+    default_loss: ClassVar[str] = ""
+    default_metrics: ClassVar[tuple[str, ...]] = ()
+    label_dtype: ClassVar[str] = "float32"
+
+    def build(self, features: Any, task_name: str) -> Any:
+        """Return the output tensor; its last layer must be named ``task_name``."""
+        raise NotImplementedError
+
+    def label_shape(self) -> tuple[int, ...]:
+        """Shape of one example's label (``()`` for a class index or a scalar)."""
+        return ()
+
+    def check_labels(self, labels: np.ndarray) -> str | None:
+        """Return why the present labels are invalid for this head, or None."""
+        return None
+
+    def metric_functions(self) -> dict[str, Any]:
+        """``{metric name: fn(y_true, y_pred) -> float}`` over labelled rows (numpy)."""
+        return {}
+
+    def decode_spec(self) -> dict[str, Any]:
+        """How a runtime turns this head's raw output into a prediction (JSON-able)."""
+        return {"type": self.output_type}
+
+
+class Loss(Plugin):
+    """A per-example loss: ``per_example(y_true, y_pred)`` returns shape ``(batch,)``.
+
+    Masking of missing labels is done by mtkit around it; ``y_true`` rows without a
+    label are replaced by a harmless placeholder before the call, and their losses
+    are discarded.
+    """
+
+    kind = "loss"
+    accepts: ClassVar[frozenset[str]] = frozenset()
+
+    def per_example(self, y_true: Any, y_pred: Any) -> Any:
+        raise NotImplementedError
+
+
+class Weighting(Plugin):
+    """How per-task losses become one objective.
+
+    ``mode`` picks the family:
+
+    * ``"loss"``: ``combine(losses, present)`` returns the scalar objective.
+    * ``"shared_gradients"``: ``combine_gradients(grads, losses, present)`` gets, per
+      task, the gradients of its loss w.r.t. the shared (trunk) variables and returns
+      one gradient list for them; task-specific variables get their own task's gradient.
+    * ``"feature_gradients"``: ``task_weights(feature_grads, losses, present)`` gets,
+      per task, the gradient of its loss w.r.t. the shared representation (cheap,
+      MGDA-UB style) and returns one scalar weight per task.
+
+    ``losses`` are scalar tensors (the masked mean over the global batch); ``present``
+    holds a boolean scalar per task that is False when the batch has no label for it:
+    such a task must drop out of that step. State (``tf.Variable``) created in
+    ``setup`` and returned by ``variables()`` is checkpointed, so ``--resume``
+    continues it. In ``loss`` and ``feature_gradients`` mode, trainable ones are optimised
+    with the model (through ``combine``'s output); in ``shared_gradients`` mode the plugin
+    updates its own state (``assign``) inside ``combine_gradients``.
+    """
+
+    kind = "weighting"
+    mode: ClassVar[str] = "loss"
+
+    def validate(self, tasks: list[TaskInfo]) -> None:
+        """Check params against the tasks (no TensorFlow); raise ConfigError if unusable."""
+
+    def setup(self, tasks: list[TaskInfo]) -> None:
+        """Create state (tf.Variables); called once, inside the distribution scope."""
+        self.tasks = tasks
+
+    def variables(self) -> dict[str, Any]:
+        return {}
+
+    def combine(self, losses: dict[str, Any], present: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def combine_gradients(
+        self, grads: dict[str, list[Any]], losses: dict[str, Any], present: dict[str, Any]
+    ) -> list[Any]:
+        raise NotImplementedError
+
+    def task_weights(
+        self, feature_grads: dict[str, Any], losses: dict[str, Any], present: dict[str, Any]
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def end_epoch(self, epoch: int, train_losses: dict[str, float]) -> None:
+        """Called after each epoch with the mean per-task training losses."""
+
+
+class Dataset(Plugin):
+    """A data source: ``load`` returns numpy arrays for train (and optionally val/test).
+
+    Inputs are a dict ``{input name: array}``; labels ``{task name: array}`` with one
+    entry per configured task. Splits that ``load`` leaves as None are carved out of
+    train by mtkit (``train.validation_fraction``, ``train.test_fraction``).
+    """
+
+    kind = "dataset"
+    demo_config: ClassVar[str | None] = None
+    """Path of a complete example config shipped with the plugin (used by the demo)."""
+
+    def load(self, tasks: list[TaskInfo], seed: int) -> Splits:
+        raise NotImplementedError
+
+    def augment(self, inputs: dict[str, Any], seed: Any) -> dict[str, Any] | None:
+        """Optional train-time augmentation on a batch of tf tensors; None = none.
+
+        ``seed`` is a stateless-random seed tensor of shape (2,), different per batch
+        and deterministic for a given run seed, epoch and step.
+        """
+        return None
+
+    def evaluate(
+        self, labels: dict[str, np.ndarray], predictions: dict[str, np.ndarray]
+    ) -> dict[str, float]:
+        """Optional metrics spanning several tasks (e.g. whole-sequence accuracy)."""
+        return {}
+
+    def decode_spec(self) -> dict[str, Any]:
+        """Optional decoding that spans several tasks, stored in exported models."""
+        return {}
+
+
+KINDS: dict[str, type[Plugin]] = {
+    "trunk": Trunk,
+    "head": Head,
+    "loss": Loss,
+    "weighting": Weighting,
+    "dataset": Dataset,
+}

@@ -1,0 +1,1 @@
+"""Training: the owned, strategy-aware loop with masked losses, checkpoints and history."""

@@ -1,0 +1,62 @@
+"""Predict a split and score it: per-task masked loss and metrics, plus dataset metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mtkit.data import Arrays, label_present
+from mtkit.plan import Plan
+
+
+def predict_arrays(model: Any, inputs: dict[str, np.ndarray], batch_size: int = 1024):
+    """Run the model over ``inputs`` in inference mode, batched; {task: np.ndarray}."""
+    import tensorflow as tf
+
+    fn = getattr(model, "_mtkit_predict_fn", None)
+    if fn is None:
+        fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        model._mtkit_predict_fn = fn
+    n = len(next(iter(inputs.values())))
+    parts: dict[str, list[np.ndarray]] = {}
+    for start in range(0, n, batch_size):
+        out = fn({k: v[start:start + batch_size] for k, v in inputs.items()})
+        for k, v in out.items():
+            parts.setdefault(k, []).append(v.numpy())
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def task_losses_np(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]):
+    """Masked mean loss per task, computed with the task's own loss plugin."""
+    from mtkit.training.masking import masked_mean
+
+    return {name: float(masked_mean(task.loss, labels[name], preds[name]))
+            for name, task in plan.tasks.items()}
+
+
+def score(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray],
+          with_loss: bool = True) -> dict[str, Any]:
+    """{"tasks": {task: {loss, metrics..., labelled}}, "dataset": {...}}."""
+    losses = task_losses_np(plan, labels, preds) if with_loss else {}
+    tasks: dict[str, Any] = {}
+    for name, task in plan.tasks.items():
+        y = labels[name]
+        present = label_present(y)
+        row: dict[str, Any] = {"labelled": int(present.sum())}
+        if with_loss:
+            row["loss"] = losses[name]
+        fns = task.head.metric_functions()
+        for m in task.metrics:
+            row[m] = fns[m](y[present], preds[name][present]) if present.any() else float("nan")
+        tasks[name] = row
+    return {"tasks": tasks, "dataset": plan.dataset.evaluate(labels, preds)}
+
+
+def evaluate_split(plan: Plan, model: Any, arrays: Arrays) -> dict[str, Any]:
+    return score(plan, arrays.labels, predict_arrays(model, arrays.inputs))
+
+
+def weighted_total(plan: Plan, scores: dict[str, Any]) -> float:
+    """Σ task weight × task loss: the quantity early stopping monitors."""
+    return float(sum(plan.tasks[k].info.weight * v["loss"] for k, v in scores["tasks"].items()))

@@ -1,0 +1,276 @@
+"""The epoch loop: data pipeline, steps, evaluation, early stopping, checkpoints, run files.
+
+Everything a run writes goes to its run directory, each file atomically; a checkpoint is
+saved after every epoch (with the weighting's state), so a killed run continues with
+``--resume`` from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mtkit import rundir
+from mtkit.config import dump_config
+from mtkit.data import Arrays
+from mtkit.dataprep import InputSpecs, has_augment, prepare
+from mtkit.errors import MtkitError, TrainingError
+from mtkit.plan import Plan
+from mtkit.tf_import import import_tensorflow
+from mtkit.training.progress import Progress
+
+
+@dataclass
+class RunResult:
+    """What ``mtkit.train`` returns: where the run is and what it measured."""
+
+    run_dir: Path
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    model: Any = None
+
+
+def make_strategy(name: str) -> Any:
+    import tensorflow as tf
+
+    if name == "mirrored" or (name == "auto" and len(tf.config.list_logical_devices("GPU")) > 1):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _optimizer(name: str, lr: float) -> Any:
+    import keras
+
+    return {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }[name](learning_rate=lr)
+
+
+def _epoch_dataset(plan: Plan, arrays: Arrays, epoch: int) -> Any:
+    """Shuffled batches for one epoch, deterministic by (seed, epoch), then augmented."""
+    import tensorflow as tf
+
+    cfg = plan.config.train
+    ds = tf.data.Dataset.from_tensor_slices((arrays.inputs, arrays.labels))
+    ds = ds.shuffle(len(arrays), seed=cfg.seed * 1_000_003 + epoch, reshuffle_each_iteration=False)
+    ds = ds.batch(cfg.batch_size, drop_remainder=cfg.jit_compile and len(arrays) >= cfg.batch_size)
+    if cfg.steps_per_epoch:
+        ds = ds.take(cfg.steps_per_epoch)
+    if has_augment(plan):
+        dataset = plan.dataset
+
+        def aug(step, batch):
+            inputs, labels = batch
+            seed = tf.stack([tf.cast(cfg.seed * 7919 + epoch, tf.int64), step])
+            return dataset.augment(inputs, seed), labels
+
+        ds = ds.enumerate().map(aug, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _sample(arrays: Arrays, rows: int, seed: int) -> Arrays:
+    if len(arrays) <= rows:
+        return arrays
+    idx = np.sort(np.random.default_rng(seed).choice(len(arrays), rows, replace=False))
+    return arrays.take(idx)
+
+
+class _Checkpoints:
+    def __init__(self, run: Path, model: Any, optimizer: Any, weighting_vars: dict[str, Any]):
+        import tensorflow as tf
+
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        state = tf.Module()
+        for k, v in weighting_vars.items():
+            setattr(state, k, v)
+        self.ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, weighting=state,
+                                        epoch=self.epoch)
+        self.manager = tf.train.CheckpointManager(self.ckpt, run / rundir.CHECKPOINTS,
+                                                  max_to_keep=2)
+
+    def restore(self) -> int:
+        path = self.manager.latest_checkpoint
+        if not path:
+            return 0
+        self.ckpt.restore(path).expect_partial()
+        return int(self.epoch.numpy())
+
+    def save(self, epoch: int) -> None:
+        self.epoch.assign(epoch)
+        self.manager.save(checkpoint_number=epoch)
+
+
+def _describe(plan: Plan, specs: InputSpecs, splits: Any) -> dict[str, Any]:
+    return {
+        "inputs": {k: {"shape": list(v), "dtype": specs.dtypes[k]} for k, v in specs.shapes.items()},
+        "tasks": {
+            name: {"head": t.info.head, "output_type": t.head.output_type,
+                   "loss": type(t.loss).name, "metrics": t.metrics,
+                   "decode": t.head.decode_spec()}
+            for name, t in plan.tasks.items()
+        },
+        "dataset": {"name": plan.config.data.dataset, "decode": plan.dataset.decode_spec()},
+        "sizes": {s: len(a) for s, a in (("train", splits.train), ("val", splits.val),
+                                         ("test", splits.test)) if a is not None},
+    }
+
+
+def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: bool = False,
+                 quiet: bool = False) -> RunResult:
+    """Train ``plan`` into run directory ``out``; see module docstring."""
+    run = Path(out)
+    if run.exists() and any(run.iterdir()) and not resume:
+        if not overwrite:
+            raise MtkitError(
+                f"run directory '{run}' already exists and is not empty; pass --resume to "
+                "continue that run, --overwrite to replace it, or choose another --out."
+            )
+        shutil.rmtree(run)
+    if resume and not (run / rundir.CONFIG).is_file():
+        raise MtkitError(f"cannot resume: '{run}' holds no {rundir.CONFIG}; it is not an mtkit "
+                         "run directory (start a new run without --resume).")
+
+    splits, specs = prepare(plan)  # all data problems surface before anything is written
+
+    tf = import_tensorflow()
+    import keras
+
+    from mtkit.assembly import build_model
+    from mtkit.training.evaluate import evaluate_split, weighted_total
+    from mtkit.training.step import StepParts, make_train_step
+
+    cfg = plan.config.train
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    strategy = make_strategy(getattr(cfg, "strategy", "none"))
+    with strategy.scope():
+        assembled = build_model(plan, specs)
+        optimizer = _optimizer(cfg.optimizer, cfg.learning_rate)
+        plan.weighting.setup(plan.task_infos)
+        optimizer.build(assembled.model.trainable_variables + [
+            v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)])
+    model = assembled.model
+
+    run.mkdir(parents=True, exist_ok=True)
+    rundir.write_text(run / rundir.CONFIG, dump_config(plan.config))
+    info = _describe(plan, specs, splits)
+    rundir.write_json(run / rundir.INFO, info)
+    ckpt = _Checkpoints(run, model, optimizer, plan.weighting.variables())
+    history: list[dict[str, Any]] = []
+    start_epoch = 0
+    if resume:
+        start_epoch = ckpt.restore()
+        if (run / rundir.HISTORY).is_file():
+            history = rundir.read_json(run / rundir.HISTORY)["epochs"][:start_epoch]
+    best = min((h["val_loss"] for h in history if h.get("val_loss") is not None),
+               default=math.inf)
+    since_best = 0
+    for h in history:
+        since_best = 0 if h.get("val_loss") == best else since_best + 1
+    best_weights = model.get_weights() if start_epoch else None
+
+    step = make_train_step(plan, StepParts(model, assembled.features_model,
+                                           assembled.shared_variables, optimizer, strategy),
+                           jit_compile=cfg.jit_compile)
+    writer = tf.summary.create_file_writer(str(run / "tensorboard")) if cfg.tensorboard else None
+    train_sample = _sample(splits.train, cfg.train_metrics_rows, cfg.seed)
+    steps_per_epoch = math.ceil(len(splits.train) / cfg.batch_size)
+    if cfg.steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, cfg.steps_per_epoch)
+    progress = Progress(list(plan.tasks), quiet=quiet)
+    global_step = start_epoch * steps_per_epoch
+    stopped_early = False
+    with progress:
+        for epoch in range(start_epoch + 1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            sums = {k: 0.0 for k in plan.tasks}
+            counts = {k: 0.0 for k in plan.tasks}
+            progress.start_epoch(epoch, cfg.epochs, steps_per_epoch)
+            data = strategy.experimental_distribute_dataset(_epoch_dataset(plan, splits.train,
+                                                                           epoch))
+            for batch in data:
+                values, cnts = step(batch)
+                global_step += 1
+                values = {k: float(v) for k, v in values.items()}
+                for k, v in values.items():
+                    if not math.isfinite(v):
+                        raise TrainingError(
+                            f"the loss of task '{k}' became {v} at epoch {epoch}, step "
+                            f"{global_step}; training stopped and the last good checkpoint "
+                            f"(epoch {epoch - 1}) is kept in '{run / rundir.CHECKPOINTS}'. Likely "
+                            "causes: a learning rate too high, unscaled inputs, or labels "
+                            "outside the head's range; lower train.learning_rate and check "
+                            "the data."
+                        )
+                    c = float(cnts[k])
+                    sums[k] += v * c
+                    counts[k] += c
+                progress.advance(values)
+            train_losses = {k: sums[k] / counts[k] if counts[k] else float("nan")
+                            for k in plan.tasks}
+            plan.weighting.end_epoch(epoch, train_losses)
+            train_scores = evaluate_split(plan, model, train_sample)
+            for k, row in train_scores["tasks"].items():
+                row["loss"] = train_losses[k]  # the loss actually optimised (train mode)
+            record: dict[str, Any] = {"epoch": epoch, "train": train_scores["tasks"]}
+            if splits.val is not None:
+                val_scores = evaluate_split(plan, model, splits.val)
+                record["val"] = val_scores["tasks"]
+                record["val_dataset"] = val_scores["dataset"]
+                record["val_loss"] = weighted_total(plan, val_scores)
+            record["seconds"] = round(time.perf_counter() - t0, 3)
+            history.append(record)
+            progress.end_epoch(record)
+            if writer is not None:
+                with writer.as_default(step=epoch):
+                    for split in ("train", "val"):
+                        for task, row in record.get(split, {}).items():
+                            for m, v in row.items():
+                                tf.summary.scalar(f"{split}/{task}/{m}", v)
+            val_loss = record.get("val_loss")
+            improved = val_loss is not None and val_loss < best - (
+                cfg.early_stopping.min_delta if cfg.early_stopping else 0.0)
+            if improved:
+                best, since_best = val_loss, 0
+                best_weights = model.get_weights()
+            else:
+                since_best += 1
+            if cfg.checkpoint:
+                ckpt.save(epoch)
+            rundir.write_json(run / rundir.HISTORY, {"epochs": history})
+            model_save(model, run / rundir.MODEL)
+            if cfg.early_stopping and since_best >= cfg.early_stopping.patience:
+                stopped_early = True
+                break
+    if cfg.early_stopping and cfg.early_stopping.restore_best and best_weights is not None:
+        model.set_weights(best_weights)
+        model_save(model, run / rundir.MODEL)
+
+    final = splits.test if splits.test is not None else splits.val
+    split_name = "test" if splits.test is not None else "validation"
+    metrics: dict[str, Any] = {"split": split_name, "epochs_run": len(history),
+                               "stopped_early": stopped_early}
+    if final is not None:
+        scores = evaluate_split(plan, model, final)
+        metrics.update(scores)
+    rundir.write_json(run / rundir.METRICS, metrics)
+    if history:
+        rundir.plot_curves(run / rundir.CURVES, history)
+    if writer is not None:
+        writer.close()
+    progress.summary(metrics)
+    return RunResult(run_dir=run, history=history, metrics=metrics, model=model)
+
+
+def model_save(model: Any, path: Path) -> None:
+    rundir.atomic_write(path, lambda p: model.save(p))
