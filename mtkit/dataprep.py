@@ -69,7 +69,8 @@ def has_augment(plan: Plan) -> bool:
 def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
     """Load, split and validate the plan's data; returns splits and the input specs."""
     cfg = plan.config
-    source = f"dataset '{cfg.data.dataset}'"
+    path = getattr(plan.dataset.params, "path", None)
+    source = f"dataset '{cfg.data.dataset}'" + (f" ({path})" if path else "")
     splits = plan.dataset.load(plan.task_infos, cfg.train.seed)
     if not isinstance(splits, Splits):
         raise DataError(f"{source}: load() returned {type(splits).__name__}, not mtkit.Splits; "

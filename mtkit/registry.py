@@ -23,24 +23,19 @@ from mtkit.plugin_types import KINDS, Plugin
 
 BUILTIN_PROVIDER = "mtkit"
 
-DEFAULT_PLUGINS = (
-    "mtkit.builtin.trunks.mlp",
-    "mtkit.builtin.trunks.conv",
-    "mtkit.builtin.heads.classification",
-    "mtkit.builtin.heads.binary",
-    "mtkit.builtin.heads.multilabel",
-    "mtkit.builtin.heads.regression",
-    "mtkit.builtin.losses.sparse_categorical_crossentropy",
-    "mtkit.builtin.losses.binary_crossentropy",
-    "mtkit.builtin.losses.mse",
-    "mtkit.builtin.losses.huber",
-    "mtkit.builtin.losses.focal",
-    "mtkit.builtin.weightings.sum",
-    "mtkit.builtin.weightings.log_sum",
-    "mtkit.builtin.datasets.npz",
-    "mtkit.builtin.datasets.csv",
-    "mtkit.builtin.datasets.synthetic",
-)
+BUILTIN_KINDS = ("trunks", "heads", "losses", "weightings", "datasets")
+
+
+def builtin_modules() -> list[str]:
+    """Every module under ``mtkit/builtin/<kind>/`` (one plugin per file; ``_x`` are helpers)."""
+    import pkgutil
+
+    names = []
+    for kind in BUILTIN_KINDS:
+        pkg = importlib.import_module(f"mtkit.builtin.{kind}")
+        names += [f"{pkg.__name__}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__)
+                  if not m.name.startswith("_")]
+    return sorted(names)
 
 # Plugins that first-party packages provide, so a missing one gets a useful hint.
 KNOWN_PROVIDERS = {
@@ -158,7 +153,7 @@ def load_registry(entry_points: bool = True) -> Registry:
     reg = Registry(pm=pm)
     version = metadata.version("mtkit") if _installed("mtkit") else "0"
     sources: list[tuple[object, str, str, str]] = []  # (module, plugin name, provider, ver)
-    for modname in DEFAULT_PLUGINS:
+    for modname in builtin_modules():
         sources.append((importlib.import_module(modname), modname, BUILTIN_PROVIDER, version))
 
     if entry_points:

@@ -47,7 +47,7 @@ class ClassificationHead(Head):
                 return "class labels must be integer class indices (-1 for a missing label)"
         bad = labels[(labels < -1) | (labels >= self.params.classes)]
         if bad.size:
-            return (f"class index {bad.flat[0]!r} is out of range for {self.params.classes} "
+            return (f"class index {bad.flat[0].item()!r} is out of range for {self.params.classes} "
                     f"classes (valid: 0..{self.params.classes - 1}, or -1 for a missing label)")
         return None
 

@@ -48,7 +48,7 @@ class MultilabelHead(Head):
         ok = labels[np.isfinite(labels)]
         bad = ok[(ok != 0) & (ok != 1)]
         if bad.size:
-            return f"multilabel labels must be 0 or 1 (NaN for missing); found {bad.flat[0]!r}"
+            return f"multilabel labels must be 0 or 1 (NaN for missing); found {bad.flat[0].item()!r}"
         return None
 
     def metric_functions(self) -> dict[str, Any]:
