@@ -31,6 +31,10 @@ def _cfg(tmp_path, data: str, tasks: str = "kind: {head: classification, classes
     return str(p)
 
 
+def _npz_cfg(t, **kw) -> str:
+    return _cfg(t, f"{{dataset: npz, path: {_npz(t / 'd.npz', **kw)}}}")
+
+
 def _train(tmp_path, cfg):
     out = tmp_path / "run"
     proc = run_cli("train", cfg, "--out", str(out), "-q")
@@ -47,22 +51,23 @@ CASES = {
                        ["field 'weighting.type'"]),
     "unknown key": (lambda t: _cfg(t, "{dataset: synthetic}", extra="trainn: {epochs: 2}\n"),
                     ["field 'trainn': unknown key"]),
-    "label length": (lambda t: _cfg(t, f"{{dataset: npz, path: {_npz(t / 'd.npz', labels={'kind': np.zeros(39, int)})}}}"),
+    "label length": (lambda t: _npz_cfg(t, labels={"kind": np.zeros(39, int)}),
                      ["different lengths", "labels of task 'kind' has 3"]),
-    "label out of range": (lambda t: _cfg(t, f"{{dataset: npz, path: {_npz(t / 'd.npz', labels={'kind': np.arange(40) % 13})}}}"),
+    "label out of range": (lambda t: _npz_cfg(t, labels={"kind": np.arange(40) % 13}),
                            ["task 'kind'", "class index 11 is out of range for 11 classes"]),
-    "empty dataset": (lambda t: _cfg(t, f"{{dataset: npz, path: {_npz(t / 'd.npz', n=0, labels={'kind': np.zeros(0, int)})}}}"),
+    "empty dataset": (lambda t: _npz_cfg(t, n=0, labels={"kind": np.zeros(0, int)}),
                       ["split is empty"]),
     "missing file": (lambda t: _cfg(t, "{dataset: npz, path: /nonexistent/d.npz}"),
                      ["npz file '/nonexistent/d.npz' does not exist"]),
-    "all labels absent": (lambda t: _cfg(t, f"{{dataset: npz, path: {_npz(t / 'd.npz', labels={'kind': np.full(40, -1)})}}}"),
+    "all labels absent": (lambda t: _npz_cfg(t, labels={"kind": np.full(40, -1)}),
                           ["task 'kind' has no label at all"]),
     "output does not fit loss": (lambda t: _cfg(t, "{dataset: synthetic}",
                                                 "kind: {head: regression, loss: binary_crossentropy}"),
                                  ["loss 'binary_crossentropy' does not fit head 'regression'"]),
-    "npz not a zip": (lambda t: (t / "d.npz").write_text("nope") and _cfg(t, f"{{dataset: npz, path: {t / 'd.npz'}}}"),
+    "npz not a zip": (lambda t: (t / "d.npz").write_text("nope")
+                      and _cfg(t, f"{{dataset: npz, path: {t / 'd.npz'}}}"),
                       ["cannot be read"]),
-    "NaN inputs": (lambda t: _cfg(t, f"{{dataset: npz, path: {_npz(t / 'd.npz', x=np.full((40, 3), np.nan, np.float32))}}}"),
+    "NaN inputs": (lambda t: _npz_cfg(t, x=np.full((40, 3), np.nan, np.float32)),
                    ["input 'x'", "NaN or infinite"]),
 }
 
