@@ -38,7 +38,7 @@ class DataConfig(_WithParams):
 
 class InputSpec(_Strict):
     shape: list[int] = Field(description="Per-example shape, without the batch dimension.")
-    dtype: Literal["float32", "int32", "int64"] = "float32"
+    dtype: Literal["float32", "int32", "int64"] = Field("float32", description="Element type.")
 
     @field_validator("shape")
     @classmethod
@@ -73,22 +73,24 @@ class WeightingConfig(_WithParams):
 
 
 class EarlyStopping(_Strict):
-    patience: int = Field(3, ge=1)
-    min_delta: float = Field(0.0, ge=0.0)
-    restore_best: bool = True
+    patience: int = Field(3, ge=1, description="Epochs without improvement before stopping.")
+    min_delta: float = Field(0.0, ge=0.0, description="Smallest decrease of val_loss that counts.")
+    restore_best: bool = Field(True, description="Keep the weights of the best epoch.")
 
 
 class TrainConfig(_Strict):
-    epochs: int = Field(10, ge=1)
+    epochs: int = Field(10, ge=1, description="Passes over the training split.")
     batch_size: int = Field(64, ge=1, description="Global batch size (all replicas).")
-    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
-    learning_rate: float = Field(1e-3, gt=0.0)
-    seed: int = 0
-    early_stopping: EarlyStopping | None = None
-    validation_fraction: float = Field(0.1, ge=0.0, lt=1.0)
-    test_fraction: float = Field(0.1, ge=0.0, lt=1.0)
-    jit_compile: bool = False
-    tensorboard: bool = False
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = Field("adam", description="Keras optimizer.")
+    learning_rate: float = Field(1e-3, gt=0.0, description="Optimizer learning rate (never rescaled).")
+    seed: int = Field(0, description="Seeds data splits, shuffling, initialisation, dropout.")
+    early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")
+    validation_fraction: float = Field(
+        0.1, ge=0.0, lt=1.0, description="Share of train carved out for validation if the dataset has none.")
+    test_fraction: float = Field(
+        0.1, ge=0.0, lt=1.0, description="Share of train carved out for test if the dataset has none.")
+    jit_compile: bool = Field(False, description="Compile the train step with XLA.")
+    tensorboard: bool = Field(False, description="Write TensorBoard logs to RUN/tensorboard.")
     steps_per_epoch: int | None = Field(None, ge=1, description="Cap on steps per epoch.")
     train_metrics_rows: int = Field(2048, ge=0, description="Rows used for train metrics.")
     deterministic: bool = Field(True, description="Deterministic TF ops (seeded runs repeat).")
@@ -96,12 +98,15 @@ class TrainConfig(_Strict):
 
 
 class Config(_Strict):
-    data: DataConfig
-    inputs: dict[str, InputSpec] | None = None
-    trunk: TrunkConfig
-    tasks: dict[str, TaskConfig] = Field(min_length=1)
-    weighting: WeightingConfig = WeightingConfig()
-    train: TrainConfig = TrainConfig()
+    data: DataConfig = Field(description="Where the data comes from: a dataset plugin and its params.")
+    inputs: dict[str, InputSpec] | None = Field(
+        None, description="Optional declared inputs, checked against the data (default: from the data).")
+    trunk: TrunkConfig = Field(description="The shared layers: a trunk plugin and its params.")
+    tasks: dict[str, TaskConfig] = Field(
+        min_length=1, description="Task name → head, loss, weight, metrics and head params.")
+    weighting: WeightingConfig = Field(
+        default_factory=WeightingConfig, description="How task losses become one objective.")
+    train: TrainConfig = Field(default_factory=TrainConfig, description="Optimisation settings.")
 
     @field_validator("weighting", mode="before")
     @classmethod
