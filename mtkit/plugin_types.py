@@ -121,23 +121,33 @@ class Loss(Plugin):
 class Weighting(Plugin):
     """How per-task losses become one objective.
 
-    ``mode`` picks the family:
+    ``mode`` picks the family (a class attribute; a plugin whose params pick the family,
+    e.g. MGDA and MGDA-UB, sets ``self.mode`` in ``__init__``):
 
     * ``"loss"``: ``combine(losses, present)`` returns the scalar objective.
     * ``"shared_gradients"``: ``combine_gradients(grads, losses, present)`` gets, per
       task, the gradients of its loss w.r.t. the shared (trunk) variables and returns
-      one gradient list for them; task-specific variables get their own task's gradient.
+      one gradient list for them; task-specific variables get their own task's gradient
+      (unweighted, as in MGDA). ``grads`` are global: summed over all replicas.
     * ``"feature_gradients"``: ``task_weights(feature_grads, losses, present)`` gets,
       per task, the gradient of its loss w.r.t. the shared representation (cheap,
-      MGDA-UB style) and returns one scalar weight per task.
+      MGDA-UB style; the rows of all replicas, gathered along the batch axis) and returns
+      one scalar weight per task. The step multiplies the task losses by these weights as
+      constants, so the whole model (heads included) follows the weighted sum.
+
+    A model whose trunk has no trainable variables is refused in both gradient modes.
 
     ``losses`` are scalar tensors (the masked mean over the global batch); ``present``
     holds a boolean scalar per task that is False when the batch has no label for it:
-    such a task must drop out of that step. State (``tf.Variable``) created in
-    ``setup`` and returned by ``variables()`` is checkpointed, so ``--resume``
-    continues it. In ``loss`` and ``feature_gradients`` mode, trainable ones are optimised
-    with the model (through ``combine``'s output); in ``shared_gradients`` mode the plugin
-    updates its own state (``assign``) inside ``combine_gradients``.
+    such a task must drop out of that step (its loss and gradients are then exactly zero).
+    State (``tf.Variable``) created in ``setup`` and returned by ``variables()`` is
+    checkpointed, so ``--resume`` continues it. In ``loss`` mode, trainable ones are
+    optimised with the model (through ``combine``'s output); in the gradient modes no
+    gradient reaches them, so the plugin updates its own state (``assign``) inside
+    ``combine_gradients`` / ``task_weights``. Everything runs inside ``tf.function`` on
+    every replica with identical inputs: state assigned in the step should be created
+    with ``aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA``, and randomness must
+    come from stateless ops seeded from that state, so all replicas agree.
     """
 
     kind = "weighting"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mtkit.errors import MtkitError
 from mtkit.plan import Plan
 from mtkit.training.masking import masked_sum_and_count
 
@@ -50,15 +51,65 @@ def task_losses(plan: Plan, outputs: dict[str, Any], labels: dict[str, Any]):
     return surrogate, values, counts
 
 
-def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
-    """A ``tf.function`` taking one distributed batch; returns per-task values and counts."""
+def _all_gather(value: Any) -> Any:
+    """Rows of every replica, concatenated (shapes may differ along axis 0)."""
     import tensorflow as tf
 
+    ctx = tf.distribute.get_replica_context()
+    if ctx.num_replicas_in_sync == 1:
+        return value
+    return ctx.all_gather(value, axis=0)
+
+
+def _gradients(tape: Any, target: Any, sources: list[Any]) -> list[Any]:
+    """``tape.gradient`` with zeros for unconnected sources (built from the source's shape:
+    ``unconnected_gradients="zero"`` fails on Keras variables, whose dtype is a string)."""
+    import tensorflow as tf
+
+    grads = tape.gradient(target, sources)
+    return [tf.zeros(v.shape, tf.as_dtype(v.dtype)) if g is None else g
+            for g, v in zip(grads, sources, strict=True)]
+
+
+def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
+    """Refuse a gradient weighting on a model whose tasks share no trainable parameters."""
+    if plan.weighting.mode == "loss" or shared_variables:
+        return
+    raise MtkitError(
+        f"{plan.source}: field 'weighting.type': weighting '{plan.config.weighting.type}' balances "
+        f"the tasks' gradients on the shared (trunk) parameters, but trunk "
+        f"'{plan.config.trunk.type}' has no trainable parameters, so the tasks share nothing to "
+        "balance; use a loss weighting (sum, uncertainty, dwa, rlw) or a trunk with parameters."
+    )
+
+
+def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
+    """A ``tf.function`` taking one distributed batch; returns per-task values and counts.
+
+    Gradient weightings get *global* inputs on every replica: in ``shared_gradients`` mode
+    the per-task trunk gradients are all-reduced (summed) across replicas; in
+    ``feature_gradients`` mode the per-task gradients w.r.t. the shared representation are
+    all-gathered along the batch axis. So every replica computes the same combination,
+    exactly as one device would on the whole batch.
+    """
+    import tensorflow as tf
+
+    check_gradient_weighting(plan, parts.shared_variables)
     weighting = plan.weighting
     mode = weighting.mode
     model, strategy, optimizer = parts.model, parts.strategy, parts.optimizer
     shared_ids = {id(v) for v in parts.shared_variables}
     w_vars = [v for v in weighting.variables().values() if getattr(v, "trainable", False)]
+
+    def feature_weights(tape, features, losses, values, present):
+        """Per-task loss weights from the global gradients w.r.t. the shared representation."""
+        fgrads = {}
+        for k in losses:
+            feat = features[k] if isinstance(features, dict) else features
+            g = tape.gradient(losses[k], feat)
+            fgrads[k] = _all_gather(tf.zeros_like(feat) if g is None else g)
+        weights = weighting.task_weights(fgrads, values, present)
+        return {k: tf.where(present[k], tf.cast(weights[k], tf.float32), 0.0) for k in losses}
 
     def replica_step(inputs, labels):
         n_rep = tf.cast(tf.distribute.get_replica_context().num_replicas_in_sync, tf.float32)
@@ -74,16 +125,9 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
             if mode == "loss":
                 total = weighting.combine(losses, present) + reg
             elif mode == "feature_gradients":
-                if isinstance(features, dict):
-                    fgrads = {k: tape.gradient(losses[k], features[k]) for k in losses}
-                else:
-                    fgrads = {k: tape.gradient(losses[k], features) for k in losses}
-                fgrads = {k: g if g is not None else tf.zeros_like(
-                    features[k] if isinstance(features, dict) else features)
-                    for k, g in fgrads.items()}
-                weights = weighting.task_weights(fgrads, values, present)
-                total = tf.add_n([tf.stop_gradient(tf.cast(weights[k], tf.float32)) * losses[k]
-                                  for k in losses]) + reg
+                with tape.stop_recording():  # the weights are constants of this step
+                    weights = feature_weights(tape, features, losses, values, present)
+                total = tf.add_n([weights[k] * losses[k] for k in losses]) + reg
         model_vars = model.trainable_variables
         if mode in ("loss", "feature_gradients"):
             grads = tape.gradient(total, model_vars + w_vars)
@@ -94,13 +138,17 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
         else:  # shared_gradients: per-task gradients of the shared variables
             shared = [v for v in model_vars if id(v) in shared_ids]
             own = [v for v in model_vars if id(v) not in shared_ids]
+            ctx = tf.distribute.get_replica_context()
             per_task = {}
+            own_grads = _gradients(tape, reg, own)
             for k, loss in losses.items():
-                gs = tape.gradient(loss, shared, unconnected_gradients="zero")
-                per_task[k] = [_all_reduce_sum(g) for g in gs]  # exact global gradients
+                gs = _gradients(tape, loss, shared + own)
+                # One batched all-reduce per task: exact global gradients on every replica.
+                per_task[k] = ctx.all_reduce(tf.distribute.ReduceOp.SUM, gs[: len(shared)])
+                # A task's own (head) variables get its unweighted gradient, as in MGDA.
+                own_grads = [a + b for a, b in zip(own_grads, gs[len(shared):], strict=True)]
             combined = weighting.combine_gradients(per_task, values, present)
-            own_grads = tape.gradient(tf.add_n(list(losses.values())) + reg, own)
-            reg_shared = tape.gradient(reg, shared, unconnected_gradients="zero")
+            reg_shared = _gradients(tape, reg, shared)
             # The optimizer sums over replicas again: hand each replica 1/n of the global.
             shared_grads = [g / n_rep + r for g, r in zip(combined, reg_shared, strict=True)]
             pairs = list(zip(shared_grads, shared, strict=True)) + list(

@@ -1,0 +1,84 @@
+"""Base class of the gradient weightings: task gradients → Gram matrix → task weights.
+
+PCGrad, MGDA, CAGrad, IMTL, Nash-MTL, Aligned-MTL and GradNorm all end in a linear
+combination ``d = sum_t w_t g_t`` of the task gradients, with ``w`` a function of the
+gradients' inner products (and sometimes the losses). So a method only implements
+``weights_from_gram(gram, losses, active)``, and this base runs it in either mode:
+
+* ``gradients: parameters`` (``shared_gradients`` mode): ``g_t`` are the gradients of
+  the trunk variables; the trunk receives ``d``, the heads their own gradients.
+* ``gradients: features`` (``feature_gradients`` mode): ``g_t`` are the gradients
+  w.r.t. the shared representation, and ``w`` weighs the task losses (one backward
+  pass for the model). Sener & Koltun's MGDA-UB bound makes this the cheap variant.
+
+A task is *active* in a step when it has labels in the batch and a non-zero gradient;
+inactive tasks get weight 0 and are left out of the solvers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mtkit.builtin.weightings import _gradients as grads_lib
+from mtkit.plugin_types import TaskInfo, Weighting
+
+GRADIENTS_DESCRIPTION = (
+    "'parameters': balance the per-task gradients of the trunk's parameters (one backward "
+    "pass per task); 'features': balance the gradients w.r.t. the shared representation "
+    "and weigh the losses (about one backward pass in all)."
+)
+
+
+class GradientParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gradients: Literal["parameters", "features"] = Field("parameters",
+                                                         description=GRADIENTS_DESCRIPTION)
+
+
+MODES = {"parameters": "shared_gradients", "features": "feature_gradients"}
+
+
+class GramWeighting(Weighting):
+    """Shared machinery; subclasses implement ``weights_from_gram``."""
+
+    mode = "shared_gradients"
+    Params = GradientParams
+
+    def __init__(self, params: BaseModel | None = None) -> None:
+        super().__init__(params)
+        self.mode = MODES[self.params.gradients]
+
+    def setup(self, tasks: list[TaskInfo]) -> None:
+        super().setup(tasks)
+        self.names = [t.name for t in tasks]
+
+    def weights_from_gram(self, gram: Any, losses: Any, active: Any) -> Any:
+        """Float64 ``(T,)`` weights from the ``(T, T)`` Gram matrix, the ``(T,)`` loss
+        values and the ``(T,)`` boolean active mask; inactive entries are ignored."""
+        raise NotImplementedError
+
+    def _weights(self, matrix: Any, losses: dict[str, Any], present: dict[str, Any]) -> Any:
+        import tensorflow as tf
+
+        from mtkit.builtin.weightings._min_norm import sanitize
+
+        gram = sanitize(grads_lib.gram(matrix))
+        active = grads_lib.stack_scalars(present, self.names, tf.bool) & (
+            tf.linalg.diag_part(gram) > 0)
+        w = self.weights_from_gram(gram, grads_lib.stack_scalars(losses, self.names), active)
+        w = tf.where(active & tf.math.is_finite(w), w, tf.zeros_like(w))
+        return tf.cast(w, tf.float32)
+
+    def combine_gradients(self, grads: dict[str, list[Any]], losses: dict[str, Any],
+                          present: dict[str, Any]) -> list[Any]:
+        matrix = grads_lib.task_matrix(grads, self.names)
+        w = self._weights(matrix, losses, present)
+        return grads_lib.unflatten(grads_lib.combine(w, matrix), grads[self.names[0]])
+
+    def task_weights(self, feature_grads: dict[str, Any], losses: dict[str, Any],
+                     present: dict[str, Any]) -> dict[str, Any]:
+        matrix = grads_lib.task_matrix(feature_grads, self.names)
+        w = self._weights(matrix, losses, present)
+        return {n: w[i] for i, n in enumerate(self.names)}

@@ -1,0 +1,62 @@
+"""Built-in weighting: MGDA, the multiple-gradient descent algorithm (and MGDA-UB).
+
+Sener & Koltun, "Multi-Task Learning as Multi-Objective Optimization", NeurIPS 2018
+(arXiv:1810.04650). The update is the minimum-norm point of the convex hull of the task
+gradients, ``d = sum_t w_t g_t`` with ``w = argmin_{w in simplex} |sum_t w_t g_t|``: it
+decreases every task's loss at once unless the point is Pareto-stationary (``d = 0``).
+``gradients: parameters`` is MGDA on the trunk's parameters; ``gradients: features`` is
+MGDA-UB, which solves the same problem on the gradients w.r.t. the shared representation
+(an upper bound of the former, at the cost of one backward pass). Optionally the
+gradients are normalised first (the paper's ``l2``, ``loss``, ``loss+``); the weights then
+multiply the normalised gradients, so ``d`` is the min-norm point of those.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from mtkit.builtin.weightings._gram import GradientParams, GramWeighting
+from mtkit.hookspecs import hookimpl
+
+
+class MGDAParams(GradientParams):
+    normalization: Literal["none", "l2", "loss", "loss+"] = Field(
+        "none", description="Scale each task gradient by 1/|g|, 1/loss, 1/(loss*|g|) or not at all.")
+
+
+class MGDA(GramWeighting):
+    """Min-norm point of the task gradients' hull (Sener & Koltun 2018); MGDA-UB on features."""
+
+    name = "mgda"
+    Params = MGDAParams
+
+    def normalizers(self, gram: Any, losses: Any) -> Any:
+        import tensorflow as tf
+
+        norms = tf.sqrt(tf.linalg.diag_part(gram))
+        kind = self.params.normalization
+        if kind == "l2":
+            return norms
+        if kind == "loss":
+            return losses
+        if kind == "loss+":
+            return losses * norms
+        return tf.ones_like(norms)
+
+    def weights_from_gram(self, gram: Any, losses: Any, active: Any) -> Any:
+        import tensorflow as tf
+
+        from mtkit.builtin.weightings._min_norm import min_norm_weights
+
+        scale = self.normalizers(gram, losses)
+        active = active & (scale > 0)
+        inv = tf.math.divide_no_nan(tf.ones_like(scale), scale)
+        w = min_norm_weights(gram * inv[:, None] * inv[None, :], active)
+        return w * inv
+
+
+@hookimpl
+def register_weightings(register):
+    register(MGDA)
