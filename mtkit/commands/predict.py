@@ -1,0 +1,44 @@
+"""``mtkit predict MODEL.onnx INPUT...``: decoded predictions as JSON lines, without TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mtkit.commands._common import run_guarded
+
+
+def predict(
+    model: Annotated[Path, typer.Argument(help="An .onnx file written by `mtkit export`.")],
+    inputs: Annotated[list[Path], typer.Argument(
+        help="One .npz (arrays named like the inputs), one .csv (feature columns), or image "
+             "files / a folder of images.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write JSON lines here (default: standard output).")] = None,
+    provider: Annotated[str, typer.Option(help="auto, cpu, cuda or tensorrt.")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Rows per onnxruntime call.")] = 256,
+    scale: Annotated[float, typer.Option(help="Images: pixel value multiplier.")] = 1 / 255,
+) -> None:
+    """Predict with an exported model; one JSON object per example, decoded per task."""
+
+    def go() -> None:
+        from mtkit import rundir
+        from mtkit.runtime import Predictor
+        from mtkit.runtime.loaders import load_inputs
+
+        predictor = Predictor(model, provider=provider, batch_size=batch_size)
+        arrays, sources = load_inputs(inputs, predictor.inputs, predictor.tasks, scale)
+        rows = predictor.predict(arrays)
+        lines = "".join(json.dumps({"source": s, **r}) + "\n" for s, r in zip(sources, rows,
+                                                                               strict=True))
+        if out is None:
+            sys.stdout.write(lines)
+        else:
+            rundir.write_text(out, lines)
+            typer.echo(f"wrote {len(rows)} predictions to {out}", err=True)
+
+    run_guarded(go)

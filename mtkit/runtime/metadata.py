@@ -1,0 +1,85 @@
+"""Read the mtkit metadata an exported ONNX model carries (``metadata_props``).
+
+The format (version 1) is written by ``mtkit export``; keys, all strings:
+
+* ``mtkit.format`` = ``"1"``; ``mtkit.version``: the mtkit that wrote it;
+* ``mtkit.precision``: ``fp32``, ``fp16`` or ``int8``;
+* ``mtkit.inputs``: JSON ``{name: {"shape": [...], "dtype": "float32"}}`` (no batch axis);
+* ``mtkit.tasks``: JSON list of task names, which are also the ONNX output names;
+* ``mtkit.task.<name>``: JSON ``{"head", "output_type", "labels", "decode"}``;
+* ``mtkit.dataset``: dataset name; ``mtkit.decode``: JSON dataset-level decoder (or ``{}``).
+
+The writer is ``mtkit.export.metadata``. The runtime must not import the exporter (nor
+the exporter the runtime), so each side spells the keys itself and a round-trip test
+(export, then read with ``Predictor``) keeps them in step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from mtkit.errors import MtkitError
+
+FORMAT = "1"
+PREFIX = "mtkit."
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    """One task's output: how it was produced and how to decode it."""
+
+    name: str
+    head: str
+    output_type: str
+    labels: list[str] | None
+    decode: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """Everything the runtime needs to feed the model and read its outputs."""
+
+    version: str
+    precision: str
+    inputs: dict[str, dict[str, Any]]
+    tasks: dict[str, TaskMeta]
+    dataset: str = ""
+    decode: dict[str, Any] = field(default_factory=dict)
+
+
+def _json(props: dict[str, str], key: str, path: str) -> Any:
+    if key not in props:
+        raise MtkitError(f"ONNX model '{path}' has mtkit metadata without '{key}'; it was "
+                         "written by an incompatible tool. Re-export it with `mtkit export RUN "
+                         "--onnx`.")
+    try:
+        return json.loads(props[key])
+    except json.JSONDecodeError as exc:
+        raise MtkitError(f"ONNX model '{path}': metadata '{key}' is not valid JSON ({exc.msg}); "
+                         "re-export the model with `mtkit export RUN --onnx`.") from None
+
+
+def parse(props: dict[str, str], path: str) -> ModelMeta:
+    """Metadata map (as onnxruntime's ``custom_metadata_map`` returns it) → ModelMeta."""
+    if PREFIX + "format" not in props:
+        raise MtkitError(f"ONNX model '{path}' has no mtkit metadata (no 'mtkit.format' entry "
+                         "in metadata_props), so its inputs, tasks and decoding are unknown; "
+                         "export the model with `mtkit export RUN --onnx`.")
+    if props[PREFIX + "format"] != FORMAT:
+        raise MtkitError(f"ONNX model '{path}' uses mtkit metadata format "
+                         f"{props[PREFIX + 'format']!r}; this mtkit reads format {FORMAT!r}. "
+                         "Re-export it with this mtkit version.")
+    inputs = _json(props, PREFIX + "inputs", path)
+    names = _json(props, PREFIX + "tasks", path)
+    tasks = {}
+    for name in names:
+        info = _json(props, f"{PREFIX}task.{name}", path)
+        tasks[name] = TaskMeta(name=name, head=info.get("head", ""),
+                               output_type=info.get("output_type", ""),
+                               labels=info.get("labels"), decode=info.get("decode") or {})
+    decode = _json(props, PREFIX + "decode", path) if PREFIX + "decode" in props else {}
+    return ModelMeta(version=props.get(PREFIX + "version", "?"),
+                     precision=props.get(PREFIX + "precision", "fp32"), inputs=inputs,
+                     tasks=tasks, dataset=props.get(PREFIX + "dataset", ""), decode=decode or {})
