@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from mtkit.commands.evaluate import evaluate
+from mtkit.commands.export import export
+from mtkit.commands.predict import predict
 from mtkit.errors import MtkitError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -101,6 +104,11 @@ def plugins(
     for e in entries:
         table.add_row(e.kind, e.name, e.provider, e.version, e.status, e.summary)
     Console().print(table)
+
+
+app.command()(export)
+app.command()(predict)
+app.command()(evaluate)
 
 
 def main() -> None:
