@@ -14,6 +14,7 @@ import typer
 
 from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
+from mtkit.commands.new_plugin import new_plugin
 from mtkit.commands.predict import predict
 from mtkit.errors import MtkitError
 
@@ -109,6 +110,7 @@ def plugins(
 app.command()(export)
 app.command()(predict)
 app.command()(evaluate)
+app.command("new-plugin")(new_plugin)
 
 
 def main() -> None:
