@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ def to_fp16(proto: Any) -> Any:
     """Weights and activations in float16; inputs/outputs stay float32 (casts at the edges)."""
     from onnxconverter_common import float16
 
-    return float16.convert_float_to_float16(proto, keep_io_types=True)
+    with warnings.catch_warnings():  # it warns for every weight below fp16's range (expected)
+        warnings.simplefilter("ignore", UserWarning)
+        return float16.convert_float_to_float16(proto, keep_io_types=True)
 
 
 def _calibration_reader(inputs: dict[str, np.ndarray], batch_size: int) -> Any:
