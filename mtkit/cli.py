@@ -67,6 +67,9 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    strategy: Annotated[str | None, typer.Option(
+        help="auto, none, mirrored or multi-worker (reads TF_CONFIG); default: the config's "
+        "train.strategy.")] = None,
 ) -> None:
     """Train a multitask model from a config into a run directory."""
 
@@ -80,7 +83,8 @@ def train(
             cfg = out / rundir.CONFIG if resume and (out / rundir.CONFIG).is_file() \
                 else default_config()
         run = out or Path("runs") / cfg.stem
-        result = api.train(cfg, run, overrides=set_ or [], resume=resume, overwrite=overwrite,
+        overrides = list(set_ or []) + ([f"train.strategy={strategy}"] if strategy else [])
+        result = api.train(cfg, run, overrides=overrides, resume=resume, overwrite=overwrite,
                            quiet=quiet)
         typer.echo(f"run written to {result.run_dir}")
 

@@ -94,6 +94,12 @@ class TrainConfig(_Strict):
     steps_per_epoch: int | None = Field(None, ge=1, description="Cap on steps per epoch.")
     train_metrics_rows: int = Field(2048, ge=0, description="Rows used for train metrics.")
     deterministic: bool = Field(True, description="Deterministic TF ops (seeded runs repeat).")
+    strategy: Literal["auto", "none", "mirrored", "multi-worker"] = Field(
+        "none", description="tf.distribute strategy; multi-worker reads TF_CONFIG.")
+    devices: list[str] | None = Field(
+        None, description="Devices for `mirrored` (default: all GPUs, else all CPUs).")
+    worker_timeout: float = Field(
+        300.0, gt=0.0, description="Seconds a collective may wait for a peer before failing.")
     checkpoint: bool = Field(True, description="Checkpoint every epoch (needed by --resume).")
 
 

@@ -16,7 +16,11 @@ _TF: Any = None
 
 
 def import_tensorflow() -> Any:
-    """``import tensorflow`` (once), with devices initialised quietly."""
+    """``import tensorflow`` (once), quietly.
+
+    ``MTKIT_LOGICAL_CPUS=N`` splits the CPU into N logical devices (before TensorFlow
+    initialises), so ``mirrored`` can be tried and tested on one CPU.
+    """
     global _TF
     if _TF is not None:
         return _TF
@@ -28,7 +32,11 @@ def import_tensorflow() -> Any:
         try:
             import tensorflow as tf
 
-            tf.config.list_physical_devices()
+            cpus = tf.config.list_physical_devices("CPU")
+            logical = int(os.environ.get("MTKIT_LOGICAL_CPUS", "0") or 0)
+            if logical > 1:  # for trying strategies on one CPU (tests, benchmarks)
+                tf.config.set_logical_device_configuration(
+                    cpus[0], [tf.config.LogicalDeviceConfiguration()] * logical)
         except BaseException:
             os.dup2(saved, 2)
             sink.seek(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +35,6 @@ class RunResult:
     history: list[dict[str, Any]]
     metrics: dict[str, Any]
     model: Any = None
-
-
-def make_strategy(name: str) -> Any:
-    import tensorflow as tf
-
-    if name == "mirrored" or (name == "auto" and len(tf.config.list_logical_devices("GPU")) > 1):
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
 
 
 def _optimizer(name: str, lr: float) -> Any:
@@ -84,6 +77,22 @@ def _sample(arrays: Arrays, rows: int, seed: int) -> Arrays:
     return arrays.take(idx)
 
 
+def _model_view(plan: Plan, arrays: Arrays, specs: InputSpecs) -> Arrays:
+    """Train rows as the model sees them, for train metrics.
+
+    A dataset may store train inputs larger than the model input and crop them in
+    ``augment`` (SVHN: 64×64 stored, random 54×54 fed); such rows go through ``augment``
+    once, with a fixed seed. Rows already shaped like the model input are returned as is.
+    """
+    if all(tuple(v.shape[1:]) == specs.shapes.get(k) for k, v in arrays.inputs.items()):
+        return arrays
+    import tensorflow as tf
+
+    seed = tf.constant([plan.config.train.seed, 0], tf.int64)
+    out = plan.dataset.augment({k: tf.constant(v) for k, v in arrays.inputs.items()}, seed)
+    return Arrays(inputs={k: np.asarray(v) for k, v in out.items()}, labels=arrays.labels)
+
+
 class _Checkpoints:
     def __init__(self, run: Path, model: Any, optimizer: Any, weighting_vars: dict[str, Any]):
         import tensorflow as tf
@@ -97,8 +106,10 @@ class _Checkpoints:
         self.manager = tf.train.CheckpointManager(self.ckpt, run / rundir.CHECKPOINTS,
                                                   max_to_keep=2)
 
-    def restore(self) -> int:
-        path = self.manager.latest_checkpoint
+    def restore(self, folder: Path) -> int:
+        import tensorflow as tf
+
+        path = tf.train.latest_checkpoint(str(folder))
         if not path:
             return 0
         self.ckpt.restore(path).expect_partial()
@@ -126,33 +137,35 @@ def _describe(plan: Plan, specs: InputSpecs, splits: Any) -> dict[str, Any]:
 
 def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: bool = False,
                  quiet: bool = False) -> RunResult:
-    """Train ``plan`` into run directory ``out``; see module docstring."""
-    run = Path(out)
-    if run.exists() and any(run.iterdir()) and not resume:
-        if not overwrite:
-            raise MtkitError(
-                f"run directory '{run}' already exists and is not empty; pass --resume to "
-                "continue that run, --overwrite to replace it, or choose another --out."
-            )
-        shutil.rmtree(run)
-    if resume and not (run / rundir.CONFIG).is_file():
-        raise MtkitError(f"cannot resume: '{run}' holds no {rundir.CONFIG}; it is not an mtkit "
-                         "run directory (start a new run without --resume).")
+    """Train ``plan`` into run directory ``out``; see module docstring.
 
+    Under ``multi-worker`` every worker runs this same program (collectives need all of
+    them); only the chief writes ``out``, the others write to a temporary folder that is
+    removed at the end, and read the chief's checkpoints when resuming.
+    """
+    from mtkit.training.distribute import expected_role
+
+    cfg = plan.config.train
+    if expected_role(cfg.strategy).is_chief:
+        _check_run_dir(Path(out), resume, overwrite)
     splits, specs = prepare(plan)  # all data problems surface before anything is written
 
     tf = import_tensorflow()
     import keras
 
     from mtkit.assembly import build_model
+    from mtkit.training.distribute import check_batch, distribute, make_strategy
     from mtkit.training.evaluate import evaluate_split, weighted_total
     from mtkit.training.step import StepParts, make_train_step
 
-    cfg = plan.config.train
+    strategy, role = make_strategy(cfg.strategy, cfg.devices, cfg.worker_timeout)
+    check_batch(cfg.batch_size, strategy.num_replicas_in_sync, plan.source)
+    shared_run = Path(out)
+    run = shared_run if role.is_chief else Path(tempfile.mkdtemp(prefix="mtkit-worker-"))
+    quiet = quiet or not role.is_chief
     keras.utils.set_random_seed(cfg.seed)
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
-    strategy = make_strategy(getattr(cfg, "strategy", "none"))
     with strategy.scope():
         assembled = build_model(plan, specs)
         optimizer = _optimizer(cfg.optimizer, cfg.learning_rate)
@@ -164,14 +177,17 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
     run.mkdir(parents=True, exist_ok=True)
     rundir.write_text(run / rundir.CONFIG, dump_config(plan.config))
     info = _describe(plan, specs, splits)
+    info["distribution"] = {"strategy": type(strategy).__name__,
+                            "replicas": int(strategy.num_replicas_in_sync),
+                            "workers": role.num_workers}
     rundir.write_json(run / rundir.INFO, info)
     ckpt = _Checkpoints(run, model, optimizer, plan.weighting.variables())
     history: list[dict[str, Any]] = []
     start_epoch = 0
     if resume:
-        start_epoch = ckpt.restore()
-        if (run / rundir.HISTORY).is_file():
-            history = rundir.read_json(run / rundir.HISTORY)["epochs"][:start_epoch]
+        start_epoch = ckpt.restore(shared_run / rundir.CHECKPOINTS)
+        if (shared_run / rundir.HISTORY).is_file():
+            history = rundir.read_json(shared_run / rundir.HISTORY)["epochs"][:start_epoch]
     best = min((h["val_loss"] for h in history if h.get("val_loss") is not None),
                default=math.inf)
     since_best = 0
@@ -183,75 +199,87 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
                                            assembled.shared_variables, optimizer, strategy),
                            jit_compile=cfg.jit_compile)
     writer = tf.summary.create_file_writer(str(run / "tensorboard")) if cfg.tensorboard else None
-    train_sample = _sample(splits.train, cfg.train_metrics_rows, cfg.seed)
+    train_sample = _model_view(plan, _sample(splits.train, cfg.train_metrics_rows, cfg.seed), specs)
     steps_per_epoch = math.ceil(len(splits.train) / cfg.batch_size)
     if cfg.steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, cfg.steps_per_epoch)
     progress = Progress(list(plan.tasks), quiet=quiet)
     global_step = start_epoch * steps_per_epoch
     stopped_early = False
-    with progress:
-        for epoch in range(start_epoch + 1, cfg.epochs + 1):
-            t0 = time.perf_counter()
-            sums = {k: 0.0 for k in plan.tasks}
-            counts = {k: 0.0 for k in plan.tasks}
-            progress.start_epoch(epoch, cfg.epochs, steps_per_epoch)
-            data = strategy.experimental_distribute_dataset(_epoch_dataset(plan, splits.train,
-                                                                           epoch))
-            for batch in data:
-                values, cnts = step(batch)
-                global_step += 1
-                values = {k: float(v) for k, v in values.items()}
-                for k, v in values.items():
-                    if not math.isfinite(v):
-                        raise TrainingError(
-                            f"the loss of task '{k}' became {v} at epoch {epoch}, step "
-                            f"{global_step}; training stopped and the last good checkpoint "
-                            f"(epoch {epoch - 1}) is kept in '{run / rundir.CHECKPOINTS}'. Likely "
-                            "causes: a learning rate too high, unscaled inputs, or labels "
-                            "outside the head's range; lower train.learning_rate and check "
-                            "the data."
-                        )
-                    c = float(cnts[k])
-                    sums[k] += v * c
-                    counts[k] += c
-                progress.advance(values)
-            train_losses = {k: sums[k] / counts[k] if counts[k] else float("nan")
-                            for k in plan.tasks}
-            plan.weighting.end_epoch(epoch, train_losses)
-            train_scores = evaluate_split(plan, model, train_sample)
-            for k, row in train_scores["tasks"].items():
-                row["loss"] = train_losses[k]  # the loss actually optimised (train mode)
-            record: dict[str, Any] = {"epoch": epoch, "train": train_scores["tasks"]}
-            if splits.val is not None:
-                val_scores = evaluate_split(plan, model, splits.val)
-                record["val"] = val_scores["tasks"]
-                record["val_dataset"] = val_scores["dataset"]
-                record["val_loss"] = weighted_total(plan, val_scores)
-            record["seconds"] = round(time.perf_counter() - t0, 3)
-            history.append(record)
-            progress.end_epoch(record)
-            if writer is not None:
-                with writer.as_default(step=epoch):
-                    for split in ("train", "val"):
-                        for task, row in record.get(split, {}).items():
-                            for m, v in row.items():
-                                tf.summary.scalar(f"{split}/{task}/{m}", v)
-            val_loss = record.get("val_loss")
-            improved = val_loss is not None and val_loss < best - (
-                cfg.early_stopping.min_delta if cfg.early_stopping else 0.0)
-            if improved:
-                best, since_best = val_loss, 0
-                best_weights = model.get_weights()
-            else:
-                since_best += 1
-            if cfg.checkpoint:
-                ckpt.save(epoch)
-            rundir.write_json(run / rundir.HISTORY, {"epochs": history})
-            model_save(model, run / rundir.MODEL)
-            if cfg.early_stopping and since_best >= cfg.early_stopping.patience:
-                stopped_early = True
-                break
+    epoch = start_epoch
+    lost = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
+            tf.errors.AbortedError)
+    try:
+        with progress:
+            for epoch in range(start_epoch + 1, cfg.epochs + 1):
+                t0 = time.perf_counter()
+                sums = {k: 0.0 for k in plan.tasks}
+                counts = {k: 0.0 for k in plan.tasks}
+                progress.start_epoch(epoch, cfg.epochs, steps_per_epoch)
+                data = distribute(strategy, lambda e=epoch: _epoch_dataset(plan, splits.train, e),
+                                  role)
+                for batch in data:
+                    values, cnts = step(batch)
+                    global_step += 1
+                    values = {k: float(v) for k, v in values.items()}
+                    for k, v in values.items():
+                        if not math.isfinite(v):
+                            raise TrainingError(
+                                f"the loss of task '{k}' became {v} at epoch {epoch}, step "
+                                f"{global_step}; training stopped and the last good checkpoint "
+                                f"(epoch {epoch - 1}) is kept in '{run / rundir.CHECKPOINTS}'. Likely "
+                                "causes: a learning rate too high, unscaled inputs, or labels "
+                                "outside the head's range; lower train.learning_rate and check "
+                                "the data."
+                            )
+                        c = float(cnts[k])
+                        sums[k] += v * c
+                        counts[k] += c
+                    progress.advance(values)
+                train_losses = {k: sums[k] / counts[k] if counts[k] else float("nan")
+                                for k in plan.tasks}
+                plan.weighting.end_epoch(epoch, train_losses)
+                train_scores = evaluate_split(plan, model, train_sample)
+                for k, row in train_scores["tasks"].items():
+                    row["loss"] = train_losses[k]  # the loss actually optimised (train mode)
+                record: dict[str, Any] = {"epoch": epoch, "train": train_scores["tasks"]}
+                if splits.val is not None:
+                    val_scores = evaluate_split(plan, model, splits.val)
+                    record["val"] = val_scores["tasks"]
+                    record["val_dataset"] = val_scores["dataset"]
+                    record["val_loss"] = weighted_total(plan, val_scores)
+                record["seconds"] = round(time.perf_counter() - t0, 3)
+                history.append(record)
+                progress.end_epoch(record)
+                if writer is not None:
+                    with writer.as_default(step=epoch):
+                        for split in ("train", "val"):
+                            for task, row in record.get(split, {}).items():
+                                for m, v in row.items():
+                                    tf.summary.scalar(f"{split}/{task}/{m}", v)
+                val_loss = record.get("val_loss")
+                improved = val_loss is not None and val_loss < best - (
+                    cfg.early_stopping.min_delta if cfg.early_stopping else 0.0)
+                if improved:
+                    best, since_best = val_loss, 0
+                    best_weights = model.get_weights()
+                else:
+                    since_best += 1
+                if cfg.checkpoint:
+                    ckpt.save(epoch)
+                rundir.write_json(run / rundir.HISTORY, {"epochs": history})
+                model_save(model, run / rundir.MODEL)
+                if cfg.early_stopping and since_best >= cfg.early_stopping.patience:
+                    stopped_early = True
+                    break
+    except lost as exc:  # a peer died or hung: fail in bounded time, with a clear message
+        raise TrainingError(
+            f"worker {role.worker_index} of {role.num_workers} lost contact with its peers in "
+            f"epoch {epoch} ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); a worker "
+            f"probably died. The last checkpoint (epoch {epoch - 1}) is kept in "
+            f"'{shared_run / rundir.CHECKPOINTS}'; restart every worker with --resume. "
+            "(train.worker_timeout bounds how long a worker waits for its peers.)"
+        ) from None
     if cfg.early_stopping and cfg.early_stopping.restore_best and best_weights is not None:
         model.set_weights(best_weights)
         model_save(model, run / rundir.MODEL)
@@ -269,7 +297,22 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
     if writer is not None:
         writer.close()
     progress.summary(metrics)
-    return RunResult(run_dir=run, history=history, metrics=metrics, model=model)
+    if not role.is_chief:
+        shutil.rmtree(run, ignore_errors=True)
+    return RunResult(run_dir=shared_run, history=history, metrics=metrics, model=model)
+
+
+def _check_run_dir(run: Path, resume: bool, overwrite: bool) -> None:
+    if run.exists() and any(run.iterdir()) and not resume:
+        if not overwrite:
+            raise MtkitError(
+                f"run directory '{run}' already exists and is not empty; pass --resume to "
+                "continue that run, --overwrite to replace it, or choose another --out."
+            )
+        shutil.rmtree(run)
+    if resume and not (run / rundir.CONFIG).is_file():
+        raise MtkitError(f"cannot resume: '{run}' holds no {rundir.CONFIG}; it is not an mtkit "
+                         "run directory (start a new run without --resume).")
 
 
 def model_save(model: Any, path: Path) -> None:

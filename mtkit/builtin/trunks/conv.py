@@ -56,7 +56,7 @@ class Conv(Trunk):
                 x = keras.layers.Conv2D(filters, p.kernel_size, padding="same",
                                         use_bias=not p.batch_norm, name=f"conv{b}_{c}")(x)
                 if p.batch_norm:
-                    x = keras.layers.BatchNormalization(name=f"conv{b}_{c}_bn")(x)
+                    x = keras.layers.BatchNormalization(synchronized=True, name=f"conv{b}_{c}_bn")(x)
                 x = keras.layers.Activation(p.activation, name=f"conv{b}_{c}_act")(x)
             if p.pooling != "none" and min(x.shape[1:3]) >= p.pool_size:
                 pool = keras.layers.MaxPooling2D if p.pooling == "max" else keras.layers.AveragePooling2D

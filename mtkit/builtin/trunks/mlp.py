@@ -37,7 +37,7 @@ class MLP(Trunk):
         for i, units in enumerate(self.params.units):
             x = keras.layers.Dense(units, name=f"mlp_dense{i}")(x)
             if self.params.batch_norm:
-                x = keras.layers.BatchNormalization(name=f"mlp_bn{i}")(x)
+                x = keras.layers.BatchNormalization(synchronized=True, name=f"mlp_bn{i}")(x)
             x = keras.layers.Activation(self.params.activation, name=f"mlp_act{i}")(x)
             if self.params.dropout:
                 x = keras.layers.Dropout(self.params.dropout, name=f"mlp_dropout{i}")(x)
