@@ -104,9 +104,11 @@ def evaluate(
         bad = [r for r in rows if r["delta"] is not None and math.isfinite(r["delta"])
                and abs(r["delta"]) > tolerance]
         if as_json:
+            finite = [{k: None if isinstance(v, float) and not math.isfinite(v) else v
+                       for k, v in r.items()} for r in rows]  # strict JSON has no NaN
             typer.echo(json.dumps({"model": str(model), "split": SPLITS[split],
                                    "precision": predictor.meta.precision,
-                                   "provider": predictor.provider, "metrics": rows}, indent=2))
+                                   "provider": predictor.provider, "metrics": finite}, indent=2))
         else:
             typer.echo(f"{model} ({predictor.meta.precision}, {predictor.provider}) on the "
                        f"{SPLITS[split]} split, {len(arrays)} rows")

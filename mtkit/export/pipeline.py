@@ -160,8 +160,12 @@ def export_run(run: str | Path, out: str | Path | None = None,
         report["passed"] = not failures
         rundir.write_json(report_path(target), report)
         if failures:
+            stale = target.is_file()
+            if stale:  # an older export there would no longer match this run's checks
+                target.unlink()
             raise ExportCheckError(
-                f"export check failed: {'; '.join(failures)}. No model was written to '{target}'; "
+                f"export check failed: {'; '.join(failures)}. No model was written to '{target}'"
+                f"{' (the older file there was removed)' if stale else ''}; "
                 f"the per-task report is in '{report_path(target)}'. Loosen the tolerances "
                 "(--rtol/--atol, --max-metric-drop) only if the differences are acceptable.",
                 "\n\n".join(tables))

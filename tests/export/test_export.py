@@ -48,6 +48,8 @@ def test_cli_export_writes_checked_model_with_names_batch_dim_and_metadata(train
 def test_failed_parity_exits_nonzero_with_table_and_leaves_no_model(trained_run, tmp_path):
     run = copy_run(trained_run, tmp_path / "run")
     out = tmp_path / "out" / "strict.onnx"
+    out.parent.mkdir()
+    out.write_bytes(b"an older export")  # must not survive: it no longer matches the checks
     proc = run_cli("export", str(run), "-o", str(out), "--rtol", "0", "--atol", "0")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
