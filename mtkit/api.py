@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mtkit.config import Config, load_config
-from mtkit.plan import Plan, make_plan
+from mtkit.planning import Plan, make_plan
 
 DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from mtkit.dataprep import InputSpecs
 from mtkit.errors import PluginError
-from mtkit.plan import Plan
+from mtkit.planning import Plan
 
 
 @dataclass

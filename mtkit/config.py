@@ -2,7 +2,7 @@
 
 The schema covers mtkit's own fields; keys it does not know inside ``data``, ``trunk``,
 ``tasks.<name>`` and ``weighting`` are that plugin's parameters and are validated by the
-plugin's own ``Params`` model (see ``mtkit.plan``). Every error names the file and the
+plugin's own ``Params`` model (see ``mtkit.planning``). Every error names the file and the
 dotted field path.
 """
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from mtkit.data import Arrays, Splits, carve, check_arrays, label_present
 from mtkit.errors import ConfigError, DataError
-from mtkit.plan import Plan
+from mtkit.planning import Plan
 from mtkit.plugin_types import Dataset
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from mtkit.data import Arrays, label_present
-from mtkit.plan import Plan
+from mtkit.planning import Plan
 
 
 def predict_arrays(model: Any, inputs: dict[str, np.ndarray], batch_size: int = 1024):

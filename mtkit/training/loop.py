@@ -22,7 +22,7 @@ from mtkit.config import dump_config
 from mtkit.data import Arrays
 from mtkit.dataprep import InputSpecs, has_augment, prepare
 from mtkit.errors import MtkitError, TrainingError
-from mtkit.plan import Plan
+from mtkit.planning import Plan
 from mtkit.tf_import import import_tensorflow
 from mtkit.training.progress import Progress
 
@@ -213,31 +213,13 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
         with progress:
             for epoch in range(start_epoch + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
-                sums = {k: 0.0 for k in plan.tasks}
-                counts = {k: 0.0 for k in plan.tasks}
                 progress.start_epoch(epoch, cfg.epochs, steps_per_epoch)
                 data = distribute(strategy, lambda e=epoch: _epoch_dataset(plan, splits.train, e),
                                   role)
-                for batch in data:
-                    values, cnts = step(batch)
-                    global_step += 1
-                    values = {k: float(v) for k, v in values.items()}
-                    for k, v in values.items():
-                        if not math.isfinite(v):
-                            raise TrainingError(
-                                f"the loss of task '{k}' became {v} at epoch {epoch}, step "
-                                f"{global_step}; training stopped and the last good checkpoint "
-                                f"(epoch {epoch - 1}) is kept in '{run / rundir.CHECKPOINTS}'. Likely "
-                                "causes: a learning rate too high, unscaled inputs, or labels "
-                                "outside the head's range; lower train.learning_rate and check "
-                                "the data."
-                            )
-                        c = float(cnts[k])
-                        sums[k] += v * c
-                        counts[k] += c
-                    progress.advance(values)
-                train_losses = {k: sums[k] / counts[k] if counts[k] else float("nan")
-                                for k in plan.tasks}
+                train_losses, steps = _train_epoch(step, data, list(plan.tasks), progress,
+                                                   epoch, global_step, run)
+                global_step += steps
+                train_seconds = time.perf_counter() - t0
                 plan.weighting.end_epoch(epoch, train_losses)
                 train_scores = evaluate_split(plan, model, train_sample)
                 for k, row in train_scores["tasks"].items():
@@ -249,6 +231,8 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
                     record["val_dataset"] = val_scores["dataset"]
                     record["val_loss"] = weighted_total(plan, val_scores)
                 record["seconds"] = round(time.perf_counter() - t0, 3)
+                record["train_seconds"] = round(train_seconds, 4)
+                record["steps"] = steps
                 history.append(record)
                 progress.end_epoch(record)
                 if writer is not None:
@@ -300,6 +284,41 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
     if not role.is_chief:
         shutil.rmtree(run, ignore_errors=True)
     return RunResult(run_dir=shared_run, history=history, metrics=metrics, model=model)
+
+
+def _train_epoch(step: Any, data: Any, tasks: list[str], progress: Progress, epoch: int,
+                 first_step: int, run: Path) -> tuple[dict[str, float], int]:
+    """Run one epoch of steps; returns the mean per-task training losses and the step count.
+
+    Step results stay on the device and are fetched once at the end of the epoch (and every
+    few steps for a live progress bar), so the host never stalls the device between steps.
+    """
+    import numpy as np
+
+    values_log, counts_log = [], []
+    for i, batch in enumerate(data):
+        values, counts = step(batch)
+        values_log.append(values)
+        counts_log.append(counts)
+        if progress.live and i % 10 == 0:
+            progress.advance({k: float(v) for k, v in values.items()}, steps=10 if i else 1)
+    if not values_log:
+        return {k: float("nan") for k in tasks}, 0
+    vals = {k: np.array([float(v[k]) for v in values_log]) for k in tasks}
+    cnts = {k: np.array([float(c[k]) for c in counts_log]) for k in tasks}
+    for k in tasks:
+        bad = np.flatnonzero(~np.isfinite(vals[k]))
+        if bad.size:
+            raise TrainingError(
+                f"the loss of task '{k}' became {vals[k][bad[0]]} at epoch {epoch}, step "
+                f"{first_step + bad[0] + 1}; training stopped and the last good checkpoint "
+                f"(epoch {epoch - 1}) is kept in '{run / rundir.CHECKPOINTS}'. Likely causes: a "
+                "learning rate too high, unscaled inputs, or labels outside the head's range; "
+                "lower train.learning_rate and check the data."
+            )
+    means = {k: float((vals[k] * cnts[k]).sum() / cnts[k].sum()) if cnts[k].sum() else float("nan")
+             for k in tasks}
+    return means, len(values_log)
 
 
 def _check_run_dir(run: Path, resume: bool, overwrite: bool) -> None:

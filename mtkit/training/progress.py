@@ -37,9 +37,9 @@ class Progress:
         self.handle = self.bar.add_task("train", total=steps, epoch=f"{epoch}/{epochs}",
                                         losses="")
 
-    def advance(self, losses: dict[str, float]) -> None:
+    def advance(self, losses: dict[str, float], steps: int = 1) -> None:
         text = " ".join(f"{k}={v:.3f}" for k, v in losses.items())
-        self.bar.update(self.handle, advance=1, losses=text)
+        self.bar.update(self.handle, advance=steps, losses=text)
 
     def end_epoch(self, record: dict[str, Any]) -> None:
         if self.quiet:

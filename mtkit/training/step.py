@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mtkit.errors import MtkitError
-from mtkit.plan import Plan
+from mtkit.planning import Plan
 from mtkit.training.masking import masked_sum_and_count
 
 
@@ -51,14 +51,29 @@ def task_losses(plan: Plan, outputs: dict[str, Any], labels: dict[str, Any]):
     return surrogate, values, counts
 
 
-def _all_gather(value: Any) -> Any:
-    """Rows of every replica, concatenated (shapes may differ along axis 0)."""
+def _gather_rows(values: list[Any]) -> list[Any]:
+    """Every replica's rows of each tensor, concatenated in replica order.
+
+    Built from one SUM all-reduce of zero-padded tensors rather than ``all_gather``: the
+    replicas' row counts may differ (5/4 split of a last batch of 9), and uneven
+    ``all_gather`` launches extra collectives that can pair up out of order on CPU
+    devices ("Collective instance ... expected type 0 ... but got type 2").
+    """
     import tensorflow as tf
 
     ctx = tf.distribute.get_replica_context()
-    if ctx.num_replicas_in_sync == 1:
-        return value
-    return ctx.all_gather(value, axis=0)
+    n = ctx.num_replicas_in_sync
+    if n == 1:
+        return values
+    rid = ctx.replica_id_in_sync_group
+    rows = tf.shape(values[0])[0]
+    sizes = ctx.all_reduce(tf.distribute.ReduceOp.SUM,
+                           tf.one_hot(rid, n, dtype=tf.float32) * tf.cast(rows, tf.float32))
+    sizes = tf.cast(tf.round(sizes), tf.int32)
+    offset = tf.reduce_sum(sizes[:rid])
+    after = tf.reduce_sum(sizes) - offset - rows
+    padded = [tf.pad(v, [[offset, after]] + [[0, 0]] * (len(v.shape) - 1)) for v in values]
+    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, padded)
 
 
 def _gradients(tape: Any, target: Any, sources: list[Any]) -> list[Any]:
@@ -89,7 +104,7 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
     Gradient weightings get *global* inputs on every replica: in ``shared_gradients`` mode
     the per-task trunk gradients are all-reduced (summed) across replicas; in
     ``feature_gradients`` mode the per-task gradients w.r.t. the shared representation are
-    all-gathered along the batch axis. So every replica computes the same combination,
+    gathered along the batch axis. So every replica computes the same combination,
     exactly as one device would on the whole batch.
     """
     import tensorflow as tf
@@ -103,11 +118,12 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
 
     def feature_weights(tape, features, losses, values, present):
         """Per-task loss weights from the global gradients w.r.t. the shared representation."""
-        fgrads = {}
-        for k in losses:
+        names, local = list(losses), []
+        for k in names:
             feat = features[k] if isinstance(features, dict) else features
             g = tape.gradient(losses[k], feat)
-            fgrads[k] = _all_gather(tf.zeros_like(feat) if g is None else g)
+            local.append(tf.zeros_like(feat) if g is None else g)
+        fgrads = dict(zip(names, _gather_rows(local), strict=True))
         weights = weighting.task_weights(fgrads, values, present)
         return {k: tf.where(present[k], tf.cast(weights[k], tf.float32), 0.0) for k in losses}
 

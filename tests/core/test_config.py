@@ -6,7 +6,7 @@ import pytest
 
 from mtkit.config import load_config
 from mtkit.errors import ConfigError, PluginError
-from mtkit.plan import make_plan
+from mtkit.planning import make_plan
 
 BASE = {
     "data": {"dataset": "synthetic", "rows": 100},

@@ -107,3 +107,18 @@ def test_help_and_plugins_do_not_import_tensorflow():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_non_finite_loss_stops_with_task_and_step(tmp_path):
+    from tests.conftest import assert_clean_error, run_cli
+
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
+    np.savez(tmp_path / "d.npz", x=x, ok=np.zeros(64), huge=np.full(64, 1e30))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("data: {dataset: npz, path: %s}\ntrunk: {type: mlp, units: [4]}\n"
+                   "tasks: {ok: {head: regression}, huge: {head: regression}}\n"
+                   "train: {epochs: 2, batch_size: 16}\n" % (tmp_path / "d.npz"))
+    proc = run_cli("train", str(cfg), "--out", str(tmp_path / "run"), "-q")
+    assert_clean_error(proc, "the loss of task 'huge' became inf at epoch 1, step 1",
+                       "learning rate")
+    assert not (tmp_path / "run" / "model.keras").exists()

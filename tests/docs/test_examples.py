@@ -4,7 +4,7 @@ Conventions for writing examples (so the docs cannot drift from the code):
 
 * ```yaml blocks:
   - with ``data``, ``trunk`` and ``tasks`` at the top: a complete config, validated with
-    ``mtkit.load_config`` + ``mtkit.plan.make_plan`` (every plugin resolved, every
+    ``mtkit.load_config`` + ``mtkit.planning.make_plan`` (every plugin resolved, every
     parameter checked);
   - with only some config sections (e.g. just ``weighting:``): a partial config, laid over
     the built-in demo config (``mtkit/demo.yaml``) section by section and validated the same way;
@@ -16,9 +16,9 @@ Conventions for writing examples (so the docs cannot drift from the code):
   Training is shrunk: every ``mtkit.train`` / ``mtkit.build_model`` call gets the extra
   overrides in ``SHRINK_TRAIN`` and, for known datasets, ``SHRINK_DATA`` (appended last, so
   they win); the run is otherwise real. A fragment (below) is only compiled.
-* A fragment is a block whose first line is ``# fragment``, or one preceded by the line
-  ``<!-- docs-test: fragment -->`` (invisible on the rendered page): for sketches with
-  placeholders such as ``RUN``.
+* A fragment is a block whose first line is ``# fragment`` (or ``# fragment: why``), or one
+  preceded by the line ``<!-- docs-test: fragment -->`` (invisible on the rendered page): for
+  sketches with placeholders such as ``RUN``.
 * ``<!-- embed: PATH -->`` on the line before a block: the block must equal that file.
 * ``<!-- docs-test: skip REASON -->`` on the line before a block: not run (the reason is shown).
 * A config naming a plugin of a first-party package that is not installed (e.g. the
@@ -42,7 +42,7 @@ import mtkit.api
 from mtkit import registry
 from mtkit.config import load_config
 from mtkit.errors import PluginError
-from mtkit.plan import make_plan
+from mtkit.planning import make_plan
 from tests.conftest import pip_install_target
 from tests.docs.markdown_blocks import ROOT, Block, all_blocks, blocks, doc_pages
 
@@ -182,3 +182,43 @@ def test_the_conventions_see_the_examples():
     assert {"yaml", "python", "toml"} <= langs
     assert any(b.fragment for b in all_blocks("python"))
     assert any(b.embed for b in all_blocks("python"))
+
+
+def _command_lines(block: Block) -> list[str]:
+    """``mtkit ...`` invocations in a console block (prompt and trailing comment removed)."""
+    found = []
+    for line in block.text.splitlines():
+        line = line.strip().removeprefix("$ ")
+        if line.startswith("mtkit "):
+            found.append(line.split(" #", 1)[0].strip())
+    return found
+
+
+CONSOLE_BLOCKS = [b for b in all_blocks("console", "bash", "shell", "sh") if _command_lines(b)]
+
+
+@pytest.mark.parametrize("block", CONSOLE_BLOCKS, ids=_id)
+def test_cli_examples_use_real_commands_and_options(block: Block):
+    """Every `mtkit COMMAND --option` shown in a console block exists in the CLI."""
+    import shlex
+
+    import typer.main
+
+    from mtkit.cli import app
+
+    commands = typer.main.get_command(app).commands
+    for line in _command_lines(block):
+        try:
+            words = shlex.split(line)
+        except ValueError:  # the line closes a quote opened on an earlier line
+            words = [w.strip("'\"") for w in line.split()]
+        if len(words) < 2 or words[1] in ("--help", "-h"):
+            continue
+        assert words[1] in commands, f"{block.where}: `{line}`: no command '{words[1]}'"
+        command = commands[words[1]]
+        known = {"--help"} | {o for p in command.params for o in (*p.opts, *p.secondary_opts)
+                              if o.startswith("-")}
+        for word in words[2:]:
+            if word.startswith("-") and word != "-":
+                option = word.split("=", 1)[0]
+                assert option in known, f"{block.where}: `{line}`: `mtkit {words[1]}` has no {option}"
