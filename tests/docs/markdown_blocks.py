@@ -2,8 +2,9 @@
 
 Conventions (also described in tests/docs/test_examples.py):
 
-* a block whose first line is ``# fragment``, or with ``<!-- docs-test: fragment -->`` on the
-  line before it (invisible on the rendered page), is only parsed (YAML) or compiled (Python);
+* a block whose first line is ``# fragment`` (optionally ``# fragment: why``), or with
+  ``<!-- docs-test: fragment -->`` on the line before it (invisible on the rendered page), is
+  only parsed (YAML) or compiled (Python);
 * ``<!-- embed: PATH -->`` on the line before a block: the block must equal that file;
 * ``<!-- docs-test: skip REASON -->`` on the line before a block: not run, for the REASON.
 """
@@ -35,7 +36,8 @@ class Block:
     @property
     def fragment(self) -> bool:
         first = self.text.lstrip().splitlines()[0].strip() if self.text.strip() else ""
-        return self.marked_fragment or first == "# fragment"
+        return self.marked_fragment or first == "# fragment" or first.startswith(
+            ("# fragment:", "# fragment "))
 
     @property
     def where(self) -> str:
