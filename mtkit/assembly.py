@@ -53,6 +53,8 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
         if not keras.utils.is_keras_tensor(out):
             raise PluginError(f"head '{task.info.head}' (task '{name}') returned "
                               f"{type(out).__name__}, not a Keras tensor.")
+        if keras.backend.standardize_dtype(out.dtype) != "float32":  # mixed precision
+            out = keras.layers.Activation("linear", dtype="float32", name=f"{name}_float32")(out)
         outputs[name] = out
     model = keras.Model(inputs, outputs, name="mtkit_model")
     features_model = keras.Model(inputs, {"features": shared, "outputs": outputs},

@@ -90,6 +90,8 @@ class TrainConfig(_Strict):
     test_fraction: float = Field(
         0.1, ge=0.0, lt=1.0, description="Share of train carved out for test if the dataset has none.")
     jit_compile: bool = Field(False, description="Compile the train step with XLA.")
+    mixed_precision: bool = Field(
+        False, description="float16 compute with float32 variables and outputs (GPU only).")
     tensorboard: bool = Field(False, description="Write TensorBoard logs to RUN/tensorboard.")
     steps_per_epoch: int | None = Field(None, ge=1, description="Cap on steps per epoch.")
     train_metrics_rows: int = Field(2048, ge=0, description="Rows used for train metrics.")

@@ -48,26 +48,42 @@ def _optimizer(name: str, lr: float) -> Any:
     }[name](learning_rate=lr)
 
 
-def _epoch_dataset(plan: Plan, arrays: Arrays, epoch: int) -> Any:
-    """Shuffled batches for one epoch, deterministic by (seed, epoch), then augmented."""
-    import tensorflow as tf
+class EpochData:
+    """Training batches, one tf.data pipeline per epoch, deterministic by (seed, epoch).
 
-    cfg = plan.config.train
-    ds = tf.data.Dataset.from_tensor_slices((arrays.inputs, arrays.labels))
-    ds = ds.shuffle(len(arrays), seed=cfg.seed * 1_000_003 + epoch, reshuffle_each_iteration=False)
-    ds = ds.batch(cfg.batch_size, drop_remainder=cfg.jit_compile and len(arrays) >= cfg.batch_size)
-    if cfg.steps_per_epoch:
-        ds = ds.take(cfg.steps_per_epoch)
-    if has_augment(plan):
-        dataset = plan.dataset
+    The arrays go to TensorFlow once; each epoch shuffles row *indices* (numpy, seeded) and
+    gathers a whole batch per step, which is several times cheaper than shuffling and
+    batching element by element. Augmentation runs in parallel map calls; prefetching keeps
+    the next batches ready while the device runs the step.
+    """
 
-        def aug(step, batch):
-            inputs, labels = batch
-            seed = tf.stack([tf.cast(cfg.seed * 7919 + epoch, tf.int64), step])
-            return dataset.augment(inputs, seed), labels
+    def __init__(self, plan: Plan, arrays: Arrays) -> None:
+        import tensorflow as tf
 
-        ds = ds.enumerate().map(aug, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+        self.plan, self.n = plan, len(arrays)
+        self.tensors = tf.nest.map_structure(tf.convert_to_tensor, (arrays.inputs, arrays.labels))
+
+    def dataset(self, epoch: int) -> Any:
+        import tensorflow as tf
+
+        cfg = self.plan.config.train
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(self.n)
+        drop = cfg.jit_compile and self.n >= cfg.batch_size  # XLA: one static batch shape
+        ds = tf.data.Dataset.from_tensor_slices(order).batch(cfg.batch_size, drop_remainder=drop)
+        if cfg.steps_per_epoch:
+            ds = ds.take(cfg.steps_per_epoch)
+        tensors = self.tensors
+        augment = self.plan.dataset.augment if has_augment(self.plan) else None
+
+        def gather(step, idx):
+            inputs, labels = tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors)
+            if augment is not None:
+                seed = tf.stack([tf.cast(cfg.seed * 7919 + epoch, tf.int64), step])
+                inputs = augment(inputs, seed)
+            return inputs, labels
+
+        ds = ds.enumerate().map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def _sample(arrays: Arrays, rows: int, seed: int) -> Arrays:
@@ -166,9 +182,12 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
     keras.utils.set_random_seed(cfg.seed)
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
+    _set_precision(cfg.mixed_precision, plan.source)
     with strategy.scope():
         assembled = build_model(plan, specs)
         optimizer = _optimizer(cfg.optimizer, cfg.learning_rate)
+        if cfg.mixed_precision:
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         plan.weighting.setup(plan.task_infos)
         optimizer.build(assembled.model.trainable_variables + [
             v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)])
@@ -204,6 +223,7 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
     if cfg.steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, cfg.steps_per_epoch)
     progress = Progress(list(plan.tasks), quiet=quiet)
+    epoch_data = EpochData(plan, splits.train)
     global_step = start_epoch * steps_per_epoch
     stopped_early = False
     epoch = start_epoch
@@ -214,8 +234,7 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
             for epoch in range(start_epoch + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
                 progress.start_epoch(epoch, cfg.epochs, steps_per_epoch)
-                data = distribute(strategy, lambda e=epoch: _epoch_dataset(plan, splits.train, e),
-                                  role)
+                data = distribute(strategy, lambda e=epoch: epoch_data.dataset(e), role)
                 train_losses, steps = _train_epoch(step, data, list(plan.tasks), progress,
                                                    epoch, global_step, run)
                 global_step += steps
@@ -284,6 +303,23 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
     if not role.is_chief:
         shutil.rmtree(run, ignore_errors=True)
     return RunResult(run_dir=shared_run, history=history, metrics=metrics, model=model)
+
+
+def _set_precision(mixed: bool, source: str) -> None:
+    """Set Keras's global dtype policy; refuse mixed precision where it cannot help."""
+    import os
+
+    import keras
+    import tensorflow as tf
+
+    if mixed and not tf.config.list_physical_devices("GPU") and not os.environ.get(
+            "MTKIT_ALLOW_CPU_MIXED_PRECISION"):
+        raise TrainingError(
+            f"{source}: field 'train.mixed_precision': this machine has no GPU, and float16 "
+            "compute is slower than float32 on CPUs (no float16 units to use); remove "
+            "train.mixed_precision or train on a GPU with tensor cores (compute capability 7.0+)."
+        )
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
 
 
 def _train_epoch(step: Any, data: Any, tasks: list[str], progress: Progress, epoch: int,

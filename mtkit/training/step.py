@@ -115,6 +115,9 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
     model, strategy, optimizer = parts.model, parts.strategy, parts.optimizer
     shared_ids = {id(v) for v in parts.shared_variables}
     w_vars = [v for v in weighting.variables().values() if getattr(v, "trainable", False)]
+    # Mixed precision: gradients are taken of scaled losses; apply_gradients unscales them
+    # (and skips a step whose gradients overflowed).
+    scaled = optimizer.scale_loss if hasattr(optimizer, "scale_loss") else (lambda x: x)
 
     def feature_weights(tape, features, losses, values, present):
         """Per-task loss weights from the global gradients w.r.t. the shared representation."""
@@ -144,6 +147,11 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
                 with tape.stop_recording():  # the weights are constants of this step
                     weights = feature_weights(tape, features, losses, values, present)
                 total = tf.add_n([weights[k] * losses[k] for k in losses]) + reg
+            if mode == "shared_gradients":
+                losses = {k: scaled(v) for k, v in losses.items()}
+                reg = scaled(reg)
+            else:
+                total = scaled(total)
         model_vars = model.trainable_variables
         if mode in ("loss", "feature_gradients"):
             grads = tape.gradient(total, model_vars + w_vars)
