@@ -32,8 +32,12 @@ def nash_weights(gram: Any, active: Any, steps: int = 30) -> Any:
     mask = act[:, None] * act[None, :]
     m = gram * mask
     m = tf.math.divide_no_nan(m, tf.norm(m))
-    m = m + 1e-8 * tf.eye(t, dtype=tf.float64)  # bounded even for opposite gradients
     eye = tf.eye(t, dtype=tf.float64)
+    diag = tf.linalg.diag_part(m)
+    # A ridge keeps a bounded (at most ~1000x the orthogonal-case weight) solution when
+    # gradients are exactly opposed, where no bargaining solution exists.
+    smallest = tf.reduce_min(tf.where(active, diag, tf.reduce_max(diag)))
+    m = m + 1e-6 * smallest * eye
     diag = tf.linalg.diag_part(m)
     a0 = tf.where(active, 1.0 / tf.sqrt(tf.where(active, diag, 1.0)), 1.0)
 
