@@ -149,7 +149,8 @@ def main() -> dict:
     rundir.write_json(args.out / "mmoe_synthetic.json", report)
     rundir.atomic_write(args.out / "mmoe_synthetic.png", lambda p: plot(summary, p))
     print("loss ratio p=0 / p=1:", {k: round(v, 3) for k, v in report["loss_ratio_p0_over_p1"].items()})
-    print(f"total {report['total_seconds']} s (cpu {report['cpu_seconds']} s) → {args.out / 'mmoe_synthetic.json'}")
+    print(f"total {report['total_seconds']} s (cpu {report['cpu_seconds']} s) "
+          f"→ {args.out / 'mmoe_synthetic.json'}")
     return report
 
 
