@@ -163,18 +163,22 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
             shared = [v for v in model_vars if id(v) in shared_ids]
             own = [v for v in model_vars if id(v) not in shared_ids]
             ctx = tf.distribute.get_replica_context()
+            # Weightings see unscaled gradients (GradNorm's step size depends on their norm).
+            loss_scale = scaled(tf.constant(1.0))
             per_task = {}
             own_grads = _gradients(tape, reg, own)
             for k, loss in losses.items():
                 gs = _gradients(tape, loss, shared + own)
                 # One batched all-reduce per task: exact global gradients on every replica.
-                per_task[k] = ctx.all_reduce(tf.distribute.ReduceOp.SUM, gs[: len(shared)])
+                summed = ctx.all_reduce(tf.distribute.ReduceOp.SUM, gs[: len(shared)])
+                per_task[k] = [g / loss_scale for g in summed]
                 # A task's own (head) variables get its unweighted gradient, as in MGDA.
                 own_grads = [a + b for a, b in zip(own_grads, gs[len(shared):], strict=True)]
             combined = weighting.combine_gradients(per_task, values, present)
             reg_shared = _gradients(tape, reg, shared)
             # The optimizer sums over replicas again: hand each replica 1/n of the global.
-            shared_grads = [g / n_rep + r for g, r in zip(combined, reg_shared, strict=True)]
+            shared_grads = [g * (loss_scale / n_rep) + r
+                            for g, r in zip(combined, reg_shared, strict=True)]
             pairs = list(zip(shared_grads, shared, strict=True)) + list(
                 zip(own_grads, own, strict=True))
         if mode != "loss":
