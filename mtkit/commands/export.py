@@ -24,8 +24,10 @@ def export(
         "--int8", help="Static int8 (QDQ), calibrated on the run's training data.")] = False,
     check: Annotated[bool, typer.Option(
         "--check/--no-check", help="TF vs onnxruntime parity on the run's data.")] = True,
-    rtol: Annotated[float, typer.Option(help="Parity relative tolerance.")] = 1e-5,
-    atol: Annotated[float, typer.Option(help="Parity absolute tolerance.")] = 1e-5,
+    rtol: Annotated[float | None, typer.Option(
+        help="Parity relative tolerance; default 1e-5 (1e-2 for mixed-precision runs).")] = None,
+    atol: Annotated[float | None, typer.Option(
+        help="Parity absolute tolerance; default 1e-5 (1e-2 for mixed-precision runs).")] = None,
     max_metric_drop: Annotated[float, typer.Option(
         help="fp16/int8: largest accepted metric loss vs fp32 (absolute for accuracy-like "
              "metrics, relative for errors).")] = 0.02,
@@ -39,7 +41,7 @@ def export(
             raise MtkitError("ONNX is the only export format; drop --no-onnx.")
         if fp16 and int8:
             raise MtkitError("--fp16 and --int8 exclude each other; export one variant per call.")
-        if rtol < 0 or atol < 0 or max_metric_drop < 0:
+        if (rtol or 0) < 0 or (atol or 0) < 0 or max_metric_drop < 0:
             raise MtkitError("--rtol, --atol and --max-metric-drop must be >= 0.")
         from mtkit.export import ExportOptions, export_run
 
