@@ -8,11 +8,13 @@ representation, which feature-gradient weighting methods need.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from mtkit.dataprep import InputSpecs
-from mtkit.errors import PluginError
+from mtkit.errors import MtkitError, PluginError
 from mtkit.planning import Plan
 
 
@@ -21,6 +23,24 @@ class Assembled:
     model: Any  # keras.Model: inputs dict -> {task: output}
     features_model: Any  # keras.Model: inputs dict -> {"features": ..., "outputs": {...}}
     shared_variables: list[Any]  # the trunk's trainable variables
+
+
+@contextmanager
+def _plugin_call(what: str, plugin: object) -> Iterator[None]:
+    """Turn an unexpected exception of a plugin's ``build`` into a PluginError naming it.
+
+    Keras reports impossible shapes and bad layer arguments as ValueError/TypeError deep in
+    its own code; the user needs to know which plugin and which config section to fix.
+    """
+    try:
+        yield
+    except MtkitError:
+        raise
+    except Exception as exc:
+        detail = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise PluginError(f"{what}: {type(exc).__name__}: {detail} (plugin code in module "
+                          f"'{type(plugin).__module__}'). Check that section's parameters against "
+                          "the data's shapes (MTKIT_DEBUG=1 shows the traceback).") from exc
 
 
 def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
@@ -32,7 +52,10 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
         for name, shape in specs.shapes.items()
     }
     trunk_name = plan.config.trunk.type
-    features = plan.trunk.build(dict(inputs), plan.task_infos)
+    shapes = ", ".join(f"'{k}' {tuple(v)}" for k, v in specs.shapes.items())
+    with _plugin_call(f"trunk '{trunk_name}' (field 'trunk') cannot be built on the inputs "
+                      f"{shapes}", plan.trunk):
+        features = plan.trunk.build(dict(inputs), plan.task_infos)
     per_task = isinstance(features, dict)
     if per_task:
         if set(features) != set(plan.tasks):
@@ -49,7 +72,9 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
     shared = trunk(inputs)
     outputs = {}
     for name, task in plan.tasks.items():
-        out = task.head.build(shared[name] if per_task else shared, name)
+        with _plugin_call(f"head '{task.info.head}' (field 'tasks.{name}') cannot be built",
+                          task.head):
+            out = task.head.build(shared[name] if per_task else shared, name)
         if not keras.utils.is_keras_tensor(out):
             raise PluginError(f"head '{task.info.head}' (task '{name}') returned "
                               f"{type(out).__name__}, not a Keras tensor.")

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 
+from mtkit.commands._common import debug_enabled, internal_error
 from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
 from mtkit.commands.new_plugin import new_plugin
@@ -37,13 +40,22 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def guarded(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; user-fixable errors become one clear paragraph and exit 2."""
+    """Run ``fn``; user-fixable errors become one clear paragraph and exit 2, bugs a short
+    "internal error, please report" paragraph and exit 1 (``MTKIT_DEBUG=1``: tracebacks)."""
     try:
         return fn()
     except MtkitError as exc:
+        if debug_enabled():
+            traceback.print_exc()
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted; a run can be continued with `mtkit train --out RUN --resume`.", 130)
+    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        raise
+    except Exception as exc:
+        if debug_enabled():
+            raise
+        internal_error(exc)
 
 
 def default_config() -> Path:

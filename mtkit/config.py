@@ -175,6 +175,37 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return out
 
 
+def _duplicate_key(node: Any, path: str = "", seen_nodes: set[int] | None = None
+                   ) -> tuple[str, int, int] | None:
+    """(dotted path, first line, second line) of the first key a mapping repeats, or None.
+
+    ``yaml.safe_load`` keeps the last of two equal keys without a word, so a config that
+    sets ``train:`` twice would silently lose half of its settings.
+    """
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:  # an alias (possibly recursive): checked where it was defined
+        return None
+    seen_nodes.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            where = f"{path}.{name}" if path else str(name)
+            if name is not None and name in seen:
+                return where, seen[name], key.start_mark.line + 1
+            if name is not None:
+                seen[name] = key.start_mark.line + 1
+            found = _duplicate_key(value, where, seen_nodes)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _duplicate_key(item, f"{path}.{i}", seen_nodes)
+            if found:
+                return found
+    return None
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
@@ -185,11 +216,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file '{p}' is not UTF-8 text ({exc.reason}).") from exc
     try:
         raw = yaml.safe_load(text)
+        twice = _duplicate_key(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"config file '{p}' is not valid YAML{where}: {problem}.") from exc
+    if twice:
+        raise ConfigError(f"config file '{p}': field '{twice[0]}' is given twice (lines {twice[1]} "
+                          f"and {twice[2]}); YAML would silently keep only the last one. Merge "
+                          "the two into one entry.")
     if raw is None:
         raise ConfigError(f"config file '{p}' is empty; see configs/ for complete examples.")
     if not isinstance(raw, dict):

@@ -60,6 +60,11 @@ def check_arrays(arrays: Arrays, split: str, source: str) -> None:
     """Every input and label has the same number of rows, and inputs are finite."""
     if not arrays.inputs:
         raise DataError(f"{source}: the {split} split has no inputs.")
+    for kind, group in (("input", arrays.inputs), ("labels of task", arrays.labels)):
+        for k, v in group.items():
+            if np.ndim(v) == 0:
+                raise DataError(f"{source}: {kind} '{k}' of the {split} split is a single value, "
+                                "not an array with one row per example.")
     lengths = {f"input '{k}'": len(v) for k, v in arrays.inputs.items()}
     lengths.update({f"labels of task '{k}'": len(v) for k, v in arrays.labels.items()})
     if len(set(lengths.values())) > 1:

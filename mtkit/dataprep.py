@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mtkit.data import Arrays, Splits, carve, check_arrays, label_present
-from mtkit.errors import ConfigError, DataError
+from mtkit.errors import ConfigError, DataError, MtkitError, PluginError
 from mtkit.planning import Plan
 from mtkit.plugin_types import Dataset
 
@@ -30,6 +30,12 @@ def _to_label_dtype(y: np.ndarray, dtype: str, task: str, source: str) -> np.nda
         raise DataError(f"{source}: labels of task '{task}' have dtype {y.dtype}; they must be "
                         "numeric (class indices, 0/1 or values; -1 or NaN for missing).")
     if dtype == "int32":
+        finite = y[np.isfinite(y)] if y.dtype.kind == "f" else y
+        odd = finite[(finite != np.round(finite)) | (np.abs(finite) >= 2**31)]
+        if odd.size:  # would be truncated or wrap around silently in the int32 cast below
+            raise DataError(f"{source}: labels of task '{task}' hold values such as "
+                            f"{odd.flat[0].item()!r}; this head takes whole class indices "
+                            "(-1 or NaN for a missing label).")
         if y.dtype.kind == "f":
             y = np.where(np.isfinite(y), y, -1)
         return y.astype(np.int32)
@@ -71,7 +77,18 @@ def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
     cfg = plan.config
     path = getattr(plan.dataset.params, "path", None)
     source = f"dataset '{cfg.data.dataset}'" + (f" ({path})" if path else "")
-    splits = plan.dataset.load(plan.task_infos, cfg.train.seed)
+    try:
+        splits = plan.dataset.load(plan.task_infos, cfg.train.seed)
+    except MtkitError:
+        raise
+    except Exception as exc:  # a bug in the plugin, or data it did not expect
+        detail = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise PluginError(
+            f"{source}: the dataset plugin failed in load() with {type(exc).__name__}: {detail} "
+            f"(plugin code in module '{type(plan.dataset).__module__}'). Check its data.* "
+            "parameters and files; if they are right, report it to the plugin's authors "
+            "(MTKIT_DEBUG=1 shows the traceback)."
+        ) from exc
     if not isinstance(splits, Splits):
         raise DataError(f"{source}: load() returned {type(splits).__name__}, not mtkit.Splits; "
                         "the dataset plugin is broken.")

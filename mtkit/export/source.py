@@ -75,6 +75,11 @@ def load_keras(path: Path) -> Any:
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises ValueError, TypeError, KeyError, OSError, ...
+        if "safe_mode" in str(exc):
+            raise MtkitError(f"'{path}' holds Python code (e.g. a Lambda layer) that would run "
+                             "while loading it; mtkit loads models in Keras safe mode and refuses "
+                             "such files. Models trained by mtkit never contain code: retrain the "
+                             "run, and write layers as trunk or head plugins, not Lambda.") from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise MtkitError(f"'{path}' cannot be loaded as a Keras model ({type(exc).__name__}: "
                          f"{first}). The file may be corrupt, or a plugin that defines one of its "

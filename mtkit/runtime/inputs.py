@@ -22,6 +22,10 @@ def _one(name: str, value: Any, spec: dict[str, Any], source: str) -> np.ndarray
                         f"numbers ({dtype}). Convert the data to numeric arrays.")
     if dtype.startswith("float"):
         arr = arr.astype(np.float32, copy=False)
+        if not np.isfinite(arr).all():  # NaN in, NaN out: refuse rather than predict nonsense
+            bad = int((~np.isfinite(arr)).reshape(len(arr), -1).any(axis=1).sum()) if arr.ndim else 1
+            raise DataError(f"{source}: input '{name}' has NaN or infinite values in {bad} rows; "
+                            "the model cannot predict from them: clean or impute them first.")
     else:
         if arr.dtype.kind == "f":
             raise DataError(f"{source}: input '{name}' has dtype {arr.dtype}, but the model wants "

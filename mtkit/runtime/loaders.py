@@ -75,7 +75,7 @@ def load_csv(path: Path, specs: dict[str, dict[str, Any]], tasks: list[str]) -> 
     name, spec = next(iter(specs.items()))
     width = spec["shape"][0]
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: drop a BOM
             rows = list(csv.reader(f))
     except UnicodeDecodeError as exc:
         raise DataError(f"csv file '{path}' is not UTF-8 text ({exc.reason}).") from None

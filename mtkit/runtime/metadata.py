@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from mtkit.errors import MtkitError
 
@@ -61,6 +61,12 @@ def _json(props: dict[str, str], key: str, path: str) -> Any:
                          "re-export the model with `mtkit export RUN --onnx`.") from None
 
 
+def _malformed(path: str, key: str, want: str) -> NoReturn:
+    raise MtkitError(f"ONNX model '{path}': metadata '{key}' is malformed (expected {want}); the "
+                     "file was edited or written by another tool. Re-export it with `mtkit export "
+                     "RUN --onnx`.")
+
+
 def parse(props: dict[str, str], path: str) -> ModelMeta:
     """Metadata map (as onnxruntime's ``custom_metadata_map`` returns it) → ModelMeta."""
     if PREFIX + "format" not in props:
@@ -73,9 +79,17 @@ def parse(props: dict[str, str], path: str) -> ModelMeta:
                          "Re-export it with this mtkit version.")
     inputs = _json(props, PREFIX + "inputs", path)
     names = _json(props, PREFIX + "tasks", path)
+    if not (isinstance(inputs, dict) and inputs and all(
+            isinstance(v, dict) and isinstance(v.get("shape"), list) and isinstance(v.get("dtype"), str)
+            for v in inputs.values())):
+        _malformed(path, PREFIX + "inputs", '{name: {"shape": [...], "dtype": ...}}')
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        _malformed(path, PREFIX + "tasks", "a list of task names")
     tasks = {}
     for name in names:
         info = _json(props, f"{PREFIX}task.{name}", path)
+        if not isinstance(info, dict) or not isinstance(info.get("decode") or {}, dict):
+            _malformed(path, f"{PREFIX}task.{name}", '{"head", "output_type", "labels", "decode"}')
         tasks[name] = TaskMeta(name=name, head=info.get("head", ""),
                                output_type=info.get("output_type", ""),
                                labels=info.get("labels"), decode=info.get("decode") or {})

@@ -42,6 +42,9 @@ class Predictor:
         if batch_size < 1:
             raise MtkitError(f"batch_size must be at least 1 (got {batch_size}).")
         self.batch_size = batch_size
+        if self.path.is_dir():
+            raise MtkitError(f"'{self.path}' is a folder; pass the .onnx file itself (an exported "
+                             f"run has {self.path / 'model.onnx'}).")
         if not self.path.is_file():
             raise MtkitError(f"ONNX model '{self.path}' does not exist; export one with "
                              "`mtkit export RUN --onnx`.")

@@ -40,11 +40,13 @@ def _number(cell: str, path: Path, line: int, column: str) -> float:
 
 def read_csv(path: str, params: CsvParams, tasks: list[TaskInfo]) -> Arrays:
     p = Path(path)
+    if p.is_dir():
+        raise DataError(f"csv file '{p}' is a folder; data.path must name the .csv file itself.")
     if not p.is_file():
         raise DataError(f"csv file '{p}' does not exist; check data.path.")
     keys = label_keys(tasks, params.labels)
     try:
-        with p.open(newline="", encoding="utf-8") as f:
+        with p.open(newline="", encoding="utf-8-sig") as f:  # -sig: drop a BOM
             rows = list(csv.reader(f, delimiter=params.delimiter))
     except UnicodeDecodeError as exc:
         raise DataError(f"csv file '{p}' is not UTF-8 text ({exc.reason} at byte {exc.start}); "

@@ -30,6 +30,8 @@ class NpzParams(BaseModel):
 
 def read_npz(path: str, inputs: list[str] | None, keys: dict[str, str]) -> Arrays:
     p = Path(path)
+    if p.is_dir():
+        raise DataError(f"npz file '{p}' is a folder; data.path must name the .npz file itself.")
     if not p.is_file():
         raise DataError(f"npz file '{p}' does not exist; check data.path.")
     try:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 
 class DenseStack(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    hidden: list[int] = Field(default_factory=list, description="Task-specific hidden units.")
+    hidden: list[PositiveInt] = Field(default_factory=list, description="Task-specific hidden units.")
     activation: str = "relu"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
 

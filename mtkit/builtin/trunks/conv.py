@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from mtkit.builtin.trunks._activations import Activation
 from mtkit.errors import ConfigError
@@ -14,7 +14,7 @@ from mtkit.plugin_types import TaskInfo, Trunk
 
 class ConvParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    filters: list[int] = Field(default_factory=lambda: [32, 64], min_length=1,
+    filters: list[PositiveInt] = Field(default_factory=lambda: [32, 64], min_length=1,
                                description="Filters per conv block.")
     convs_per_block: int = Field(1, ge=1)
     kernel_size: int = Field(3, ge=1)
@@ -23,7 +23,7 @@ class ConvParams(BaseModel):
     batch_norm: bool = True
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     activation: Activation = "relu"
-    dense: list[int] = Field(default_factory=list, description="Shared dense layers after.")
+    dense: list[PositiveInt] = Field(default_factory=list, description="Shared dense layers after.")
     dense_dropout: float = Field(0.0, ge=0.0, lt=1.0)
     global_pool: bool = Field(False, description="Global average pooling instead of flatten.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from mtkit.builtin.trunks._activations import Activation
 from mtkit.hookspecs import hookimpl
@@ -13,7 +13,7 @@ from mtkit.plugin_types import TaskInfo, Trunk
 
 class MLPParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    units: list[int] = Field(default_factory=lambda: [64, 64], min_length=1)
+    units: list[PositiveInt] = Field(default_factory=lambda: [64, 64], min_length=1)
     activation: Activation = "relu"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     batch_norm: bool = False
