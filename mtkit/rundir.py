@@ -38,6 +38,14 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def remove_partial_files(folder: str | Path) -> list[Path]:
+    """Delete temp files that ``atomic_write`` left in ``folder`` when its process was killed."""
+    stale = [p for p in Path(folder).glob(".*.tmp*") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
+
+
 def write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 

@@ -128,7 +128,17 @@ class _Checkpoints:
         path = tf.train.latest_checkpoint(str(folder))
         if not path:
             return 0
-        self.ckpt.restore(path).expect_partial()
+        try:
+            self.ckpt.restore(path).expect_partial()
+        except Exception as exc:  # tf.errors.OpError (damaged), ValueError (other shapes), ...
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:240]
+            raise TrainingError(
+                f"cannot resume from checkpoint '{path}': it is damaged or does not match the "
+                f"model the config describes ({type(exc).__name__}: {detail}). If the trunk, the "
+                "heads or the tasks changed since the run started, start a new run (another --out, "
+                "or --overwrite); if the files are damaged, delete that checkpoint's files to "
+                "resume from the one before."
+            ) from None
         return int(self.epoch.numpy())
 
     def save(self, epoch: int) -> None:
@@ -153,6 +163,29 @@ def _describe(plan: Plan, specs: InputSpecs, splits: Any) -> dict[str, Any]:
 
 def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: bool = False,
                  quiet: bool = False) -> RunResult:
+    """Train ``plan`` into run directory ``out``; see ``_run_training``.
+
+    A new run that fails (or is interrupted) before its first epoch finished leaves no run
+    directory behind: there is nothing in it to resume or export.
+    """
+    from mtkit.training.distribute import expected_role
+
+    run = Path(out)
+    fresh = (not resume and (overwrite or not (run.is_dir() and any(run.iterdir())))
+             and expected_role(plan.config.train.strategy).is_chief)
+    existed = run.exists()
+    try:
+        return _run_training(plan, out, resume=resume, overwrite=overwrite, quiet=quiet)
+    except BaseException:
+        if fresh and run.is_dir() and not (run / rundir.HISTORY).exists():
+            shutil.rmtree(run, ignore_errors=True)
+            if existed:  # the user's (empty) folder stays
+                run.mkdir(parents=True, exist_ok=True)
+        raise
+
+
+def _run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: bool = False,
+                  quiet: bool = False) -> RunResult:
     """Train ``plan`` into run directory ``out``; see module docstring.
 
     Under ``multi-worker`` every worker runs this same program (collectives need all of
@@ -165,6 +198,7 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
     if expected_role(cfg.strategy).is_chief:
         _check_run_dir(Path(out), resume, overwrite)
     splits, specs = prepare(plan)  # all data problems surface before anything is written
+    history = _read_history(Path(out), plan) if resume else []
 
     tf = import_tensorflow()
     import keras
@@ -193,6 +227,12 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
             v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)])
     model = assembled.model
 
+    ckpt = _Checkpoints(run, model, optimizer, plan.weighting.variables())
+    start_epoch = 0
+    if resume:  # read the run's state before writing anything into it
+        start_epoch = ckpt.restore(shared_run / rundir.CHECKPOINTS)
+        history = history[:start_epoch]
+        optimizer.learning_rate = cfg.learning_rate  # restored from the checkpoint: config wins
     run.mkdir(parents=True, exist_ok=True)
     rundir.write_text(run / rundir.CONFIG, dump_config(plan.config))
     info = _describe(plan, specs, splits)
@@ -200,13 +240,6 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
                             "replicas": int(strategy.num_replicas_in_sync),
                             "workers": role.num_workers}
     rundir.write_json(run / rundir.INFO, info)
-    ckpt = _Checkpoints(run, model, optimizer, plan.weighting.variables())
-    history: list[dict[str, Any]] = []
-    start_epoch = 0
-    if resume:
-        start_epoch = ckpt.restore(shared_run / rundir.CHECKPOINTS)
-        if (shared_run / rundir.HISTORY).is_file():
-            history = rundir.read_json(shared_run / rundir.HISTORY)["epochs"][:start_epoch]
     best = min((h["val_loss"] for h in history if h.get("val_loss") is not None),
                default=math.inf)
     since_best = 0
@@ -241,11 +274,13 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
                 train_seconds = time.perf_counter() - t0
                 plan.weighting.end_epoch(epoch, train_losses)
                 train_scores = evaluate_split(plan, model, train_sample)
+                _check_finite(train_scores, "train", epoch, global_step, run)
                 for k, row in train_scores["tasks"].items():
                     row["loss"] = train_losses[k]  # the loss actually optimised (train mode)
                 record: dict[str, Any] = {"epoch": epoch, "train": train_scores["tasks"]}
                 if splits.val is not None:
                     val_scores = evaluate_split(plan, model, splits.val)
+                    _check_finite(val_scores, "validation", epoch, global_step, run)
                     record["val"] = val_scores["tasks"]
                     record["val_dataset"] = val_scores["dataset"]
                     record["val_loss"] = weighted_total(plan, val_scores)
@@ -268,10 +303,12 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
                     best_weights = model.get_weights()
                 else:
                     since_best += 1
-                if cfg.checkpoint:
-                    ckpt.save(epoch)
+                # The checkpoint goes last: a run killed between these writes resumes from
+                # the previous checkpoint, and its history is cut back to match.
                 rundir.write_json(run / rundir.HISTORY, {"epochs": history})
                 model_save(model, run / rundir.MODEL)
+                if cfg.checkpoint:
+                    ckpt.save(epoch)
                 if cfg.early_stopping and since_best >= cfg.early_stopping.patience:
                     stopped_early = True
                     break
@@ -345,10 +382,12 @@ def _train_epoch(step: Any, data: Any, tasks: list[str], progress: Progress, epo
     for k in tasks:
         bad = np.flatnonzero(~np.isfinite(vals[k]))
         if bad.size:
+            kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in "
+                    f"'{run / rundir.CHECKPOINTS}'" if epoch > 1 else
+                    "no epoch had finished, so nothing was kept")
             raise TrainingError(
                 f"the loss of task '{k}' became {vals[k][bad[0]]} at epoch {epoch}, step "
-                f"{first_step + bad[0] + 1}; training stopped and the last good checkpoint "
-                f"(epoch {epoch - 1}) is kept in '{run / rundir.CHECKPOINTS}'. Likely causes: a "
+                f"{first_step + bad[0] + 1}; training stopped and {kept}. Likely causes: a "
                 "learning rate too high, unscaled inputs, or labels outside the head's range; "
                 "lower train.learning_rate and check the data."
             )
@@ -357,7 +396,29 @@ def _train_epoch(step: Any, data: Any, tasks: list[str], progress: Progress, epo
     return means, len(values_log)
 
 
+def _check_finite(scores: dict[str, Any], split: str, epoch: int, step: int, run: Path) -> None:
+    """The weights after an epoch's last update must still give finite losses.
+
+    Every step's loss can be finite while the last update already made the weights explode;
+    checkpointing those would keep a model that cannot be resumed or used.
+    """
+    for k, row in scores["tasks"].items():
+        value = row.get("loss")
+        if value is not None and not math.isfinite(value):
+            kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in "
+                    f"'{run / rundir.CHECKPOINTS}'" if epoch > 1 else
+                    "no epoch had finished, so nothing was kept")
+            raise TrainingError(
+                f"the loss of task '{k}' became {value} on the {split} split after epoch {epoch} "
+                f"(step {step}): its last updates made the weights diverge; training stopped and "
+                f"{kept}. Likely causes: a learning rate too high, unscaled inputs, or labels "
+                "outside the head's range; lower train.learning_rate and check the data."
+            )
+
+
 def _check_run_dir(run: Path, resume: bool, overwrite: bool) -> None:
+    if run.exists() and not run.is_dir():
+        raise MtkitError(f"--out '{run}' is a file; a run directory is a folder: choose another --out.")
     if run.exists() and any(run.iterdir()) and not resume:
         if not overwrite:
             raise MtkitError(
@@ -368,6 +429,28 @@ def _check_run_dir(run: Path, resume: bool, overwrite: bool) -> None:
     if resume and not (run / rundir.CONFIG).is_file():
         raise MtkitError(f"cannot resume: '{run}' holds no {rundir.CONFIG}; it is not an mtkit "
                          "run directory (start a new run without --resume).")
+    if resume:
+        rundir.remove_partial_files(run)  # temp files of writes cut short by a killed run
+
+
+def _read_history(run: Path, plan: Plan) -> list[dict[str, Any]]:
+    """The finished epochs recorded in a run being resumed, or a clear error."""
+    path = run / rundir.HISTORY
+    if not path.is_file():
+        return []
+    try:
+        epochs = rundir.read_json(path)["epochs"]
+        if not isinstance(epochs, list):
+            raise TypeError("'epochs' is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(f"cannot resume: '{path}' is damaged ({type(exc).__name__}: {exc}); "
+                            "delete it to resume without the earlier epochs' records, or start "
+                            "a new run.") from None
+    if epochs and not plan.config.train.checkpoint:
+        raise TrainingError(f"cannot resume: the run in '{run}' was trained with "
+                            "train.checkpoint: false, so no checkpoint holds its weights and "
+                            "optimizer state; start a new run (--overwrite or another --out).")
+    return epochs
 
 
 def model_save(model: Any, path: Path) -> None:
