@@ -37,7 +37,17 @@ def task_losses_np(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, n
 
 def score(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray],
           with_loss: bool = True) -> dict[str, Any]:
-    """{"tasks": {task: {loss, metrics..., labelled}}, "dataset": {...}}."""
+    """{"tasks": {task: {loss, metrics..., labelled}}, "dataset": {...}}.
+
+    A diverged model's outputs overflow in the metrics; the training loop reports that
+    itself (naming the task), so numpy's overflow warnings are silenced here.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _score(plan, labels, preds, with_loss)
+
+
+def _score(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray],
+           with_loss: bool) -> dict[str, Any]:
     losses = task_losses_np(plan, labels, preds) if with_loss else {}
     tasks: dict[str, Any] = {}
     for name, task in plan.tasks.items():
