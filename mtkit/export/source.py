@@ -75,12 +75,17 @@ def load_keras(path: Path) -> Any:
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises ValueError, TypeError, KeyError, OSError, ...
-        if "safe_mode" in str(exc):
+        chain, cause = [], exc  # keras wraps the root cause in "could not be deserialized"
+        while cause is not None and len(chain) < 10:
+            chain.append(cause)
+            cause = cause.__cause__ or cause.__context__
+        if any("safe_mode" in str(c) for c in chain):
             raise MtkitError(f"'{path}' holds Python code (e.g. a Lambda layer) that would run "
                              "while loading it; mtkit loads models in Keras safe mode and refuses "
                              "such files. Models trained by mtkit never contain code: retrain the "
                              "run, and write layers as trunk or head plugins, not Lambda.") from None
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise MtkitError(f"'{path}' cannot be loaded as a Keras model ({type(exc).__name__}: "
+        root = chain[-1]
+        first = (str(root).strip().splitlines() or [type(root).__name__])[0][:300]
+        raise MtkitError(f"'{path}' cannot be loaded as a Keras model ({type(root).__name__}: "
                          f"{first}). The file may be corrupt, or a plugin that defines one of its "
                          "layers is not installed (`mtkit plugins` lists them).") from None
