@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from mtkit.commands._common import debug_enabled, internal_error
@@ -50,7 +49,7 @@ def guarded(fn: Callable[[], Any]) -> Any:
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted; a run can be continued with `mtkit train --out RUN --resume`.", 130)
-    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+    except (typer.Exit, typer.Abort, typer.BadParameter):  # typer's own control flow
         raise
     except Exception as exc:
         if debug_enabled():

@@ -8,7 +8,6 @@ import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-import click
 import typer
 
 from mtkit.errors import MtkitError
@@ -47,7 +46,7 @@ def run_guarded(fn: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         typer.echo("error: interrupted.", err=True)
         raise typer.Exit(130) from None
-    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+    except (typer.Exit, typer.Abort, typer.BadParameter):  # typer's own control flow
         raise
     except Exception as exc:
         if debug_enabled():
