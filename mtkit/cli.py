@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mtkit.commands._common import debug_enabled, internal_error
+from mtkit.commands._common import debug_enabled, file_error, internal_error
 from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
 from mtkit.commands.new_plugin import new_plugin
@@ -54,6 +54,9 @@ def guarded(fn: Callable[[], Any]) -> Any:
     except Exception as exc:
         if debug_enabled():
             raise
+        message = file_error(exc) if isinstance(exc, OSError) else None
+        if message:
+            fail(message)
         internal_error(exc)
 
 
@@ -107,19 +110,23 @@ def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
 ) -> None:
     """List installed trunks, heads, losses, weightings and datasets, and their packages."""
-    from mtkit.registry import get_registry
 
-    entries = get_registry().all()
-    if as_json:
-        typer.echo(json.dumps([e.as_json() for e in entries], indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
+    def go() -> None:
+        from mtkit.registry import get_registry
 
-    table = Table("kind", "name", "provider", "version", "status", "description")
-    for e in entries:
-        table.add_row(e.kind, e.name, e.provider, e.version, e.status, e.summary)
-    Console().print(table)
+        entries = get_registry().all()
+        if as_json:
+            typer.echo(json.dumps([e.as_json() for e in entries], indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("kind", "name", "provider", "version", "status", "description")
+        for e in entries:
+            table.add_row(e.kind, e.name, e.provider, e.version, e.status, e.summary)
+        Console().print(table)
+
+    guarded(go)
 
 
 app.command()(export)

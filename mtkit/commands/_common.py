@@ -3,6 +3,7 @@ and bugs into a short "internal error, please report" paragraph (exit 1)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import traceback
 from collections.abc import Callable
@@ -31,6 +32,16 @@ def internal_error(exc: BaseException) -> NoReturn:
     raise typer.Exit(1) from None
 
 
+def file_error(exc: OSError) -> str | None:
+    """The message for a file-system error the user can fix (a path, permissions, a full
+    disk), or None when the error names no file (then it is treated as a bug)."""
+    if exc.filename is None and exc.errno != errno.ENOSPC:
+        return None
+    where = f" '{exc.filename}'" if exc.filename else ""
+    return (f"cannot access{where}: {exc.strerror or exc}; check that the path exists, that "
+            "you may write there and that the disk has space.")
+
+
 def run_guarded(fn: Callable[[], Any]) -> Any:
     """Run ``fn``; an MtkitError prints ``error: <message>`` and exits with its code."""
     try:
@@ -51,4 +62,8 @@ def run_guarded(fn: Callable[[], Any]) -> Any:
     except Exception as exc:
         if debug_enabled():
             raise
+        message = file_error(exc) if isinstance(exc, OSError) else None
+        if message:
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(2) from None
         internal_error(exc)

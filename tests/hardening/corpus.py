@@ -373,6 +373,14 @@ CASES: dict[str, Case] = {
         "is a folder",
         lambda t: predict(t, t, str(_x(t))), ("'{t}' is a folder", "pass the .onnx file"),
         absent=("preds.jsonl",)),
+    "predict: missing model": Case(
+        "does not exist", lambda t: predict(t, t / "nope.onnx", str(_x(t))),
+        ("ONNX model '{t}/nope.onnx' does not exist", "mtkit export"), absent=("preds.jsonl",)),
+    "predict: output folder cannot be made": Case(
+        "cannot access",
+        lambda t: (t / "afile").write_text("x") and [
+            "predict", str(onnx_model(t / "m.onnx")), str(_x(t)), "--out", str(t / "afile/p.jsonl")],
+        ("cannot access '{t}/afile'", "you may write there")),
     "predict: truncated ONNX": Case(
         "cannot be loaded as an ONNX model", _truncated_onnx,
         ("{t}/m.onnx", "cannot be loaded as an ONNX model"), absent=("preds.jsonl",)),
