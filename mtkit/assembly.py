@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mtkit.dataprep import InputSpecs
-from mtkit.errors import MtkitError, PluginError
+from mtkit.errors import ConfigError, MtkitError, PluginError
 from mtkit.planning import Plan
 
 
@@ -45,6 +45,12 @@ def _plugin_call(what: str, plugin: object) -> Iterator[None]:
 
 def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
     """Assemble the multitask model described by ``plan``."""
+    taken = {**{k: f"model input '{k}'" for k in specs.shapes}, "trunk": "the shared trunk"}
+    for name in plan.tasks:
+        if name in taken:  # Keras (and the exported ONNX graph) need unique names
+            raise ConfigError(f"{plan.source}: field 'tasks.{name}': the task name '{name}' is "
+                              f"also the name of {taken[name]}; tasks name the model's outputs, "
+                              "so rename the task.")
     import keras
 
     inputs = {

@@ -208,6 +208,8 @@ def _duplicate_key(node: Any, path: str = "", seen_nodes: set[int] | None = None
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"config file '{p}' is a folder; give the YAML file itself.")
     if not p.is_file():
         raise ConfigError(f"config file '{p}' does not exist; check the path.")
     try:

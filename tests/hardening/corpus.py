@@ -236,6 +236,12 @@ CASES: dict[str, Case] = {
         "must be an identifier",
         lambda t: train(t, changed("tasks", {"my-task": {"head": "binary"}})),
         ("'my-task' must be an identifier",)),
+    "task named like an input": Case(
+        "also the name of", lambda t: train(t, changed("tasks", {"features": {"head": "binary"}})),
+        ("field 'tasks.features'", "also the name of model input 'features'", "rename the task")),
+    "config path is a folder": Case(
+        "is a folder", lambda t: ["train", str(t), "--out", str(t / "run")],
+        ("config file '{t}' is a folder",)),
     "zero-sized input shape": Case(
         "invalid config —", lambda t: train(t, changed("inputs", {"features": {"shape": [3, 0]}})),
         ("field 'inputs.features.shape'", "positive integer")),
