@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from mtkit.api import plan
+from mtkit.config import load_config
 from mtkit.errors import ConfigError, MtkitError, PluginError
+from mtkit.planning import make_plan
+from mtkit.plugin_types import Trunk
+from mtkit.registry import Entry, load_registry
 from tests.conftest import assert_clean_error, run_cli
 
 
@@ -53,16 +57,32 @@ def test_cagrad_refuses_more_tasks_than_its_exact_solver_handles():
         plan(config({"type": "cagrad"}, n_tasks=13))
 
 
+class IdentityTrunk(Trunk):
+    """A trunk without trainable variables: the heads share nothing."""
+
+    name = "identity_for_tests"
+
+    def build(self, inputs, tasks):
+        import keras
+
+        return keras.layers.Activation("linear", name="identity")(next(iter(inputs.values())))
+
+
 @pytest.mark.parametrize("gradients", ["parameters", "features"])
 def test_gradient_method_without_shared_parameters_is_a_clear_error(tmp_path, gradients):
     pytest.importorskip("tensorflow")
-    from mtkit.training.step import check_gradient_weighting
+    from mtkit.training.loop import run_training
 
-    p = plan(config({"type": "mgda", "gradients": gradients}))
-    with pytest.raises(MtkitError, match=r"weighting 'mgda'.*trunk 'mlp' has no trainable "
-                                         r"parameters.*use a loss weighting"):
-        check_gradient_weighting(p, [])
-    check_gradient_weighting(plan(config("uncertainty")), [])  # loss weightings need none
+    reg = load_registry(entry_points=False)
+    reg.entries.append(Entry(kind="trunk", name=IdentityTrunk.name, provider="tests",
+                             version="0", cls=IdentityTrunk))
+    cfg = config({"type": "mgda", "gradients": gradients}, trunk={"type": IdentityTrunk.name})
+    with pytest.raises(MtkitError, match=r"weighting 'mgda'.*trunk 'identity_for_tests' has no "
+                                         r"trainable parameters.*use a loss weighting"):
+        run_training(make_plan(load_config(cfg), registry=reg), tmp_path / "run", quiet=True)
+    cfg["weighting"] = "uncertainty"  # a loss weighting needs no shared parameters
+    result = run_training(make_plan(load_config(cfg), registry=reg), tmp_path / "ok", quiet=True)
+    assert len(result.history) == 1
 
 
 def test_cli_reports_weighting_errors_without_traceback(tmp_path):
