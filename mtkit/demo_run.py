@@ -57,17 +57,18 @@ def true_numbers(spec: dict[str, Any], labels: dict[str, np.ndarray]) -> list[st
     return out
 
 
-def keras_numbers(model: Any, spec: dict[str, Any], inputs: dict[str, np.ndarray]) -> list[str]:
-    """Numbers read by the trained Keras model (used when ONNX export is not available)."""
+def keras_numbers(model: Any, spec: dict[str, Any],
+                  inputs: dict[str, np.ndarray]) -> list[tuple[str, float | None]]:
+    """(number, confidence) read by the trained Keras model (when ONNX export is absent)."""
     from mtkit.training.evaluate import predict_arrays
 
     raw = predict_arrays(model, inputs)
     if importlib.util.find_spec("mtkit.runtime") is not None:
         from mtkit.runtime.decode import decode_digit_sequence
 
-        return [r["number"] for r in decode_digit_sequence(spec, raw)]
+        return [(r["number"], r["probability"]) for r in decode_digit_sequence(spec, raw)]
     lengths = np.argmax(raw[spec["length"]], axis=-1)
-    return ["".join(str(int(np.argmax(raw[d][row]))) for d in spec["digits"][: int(n)])
+    return [("".join(str(int(np.argmax(raw[d][row]))) for d in spec["digits"][: int(n)]), None)
             for row, n in enumerate(lengths)]
 
 
@@ -85,10 +86,12 @@ def export_onnx(run: Path) -> Path | None:
     return Path(result.path)
 
 
-def onnx_numbers(path: Path, inputs: dict[str, np.ndarray]) -> list[str]:
+def onnx_numbers(path: Path, inputs: dict[str, np.ndarray]) -> list[tuple[str, float | None]]:
+    """(number, confidence) read by the exported model in onnxruntime (no TensorFlow)."""
     from mtkit.runtime import Predictor
 
-    return [row["sequence"]["number"] for row in Predictor(path, provider="cpu").predict(inputs)]
+    rows = Predictor(path, provider="cpu").predict(inputs)
+    return [(r["sequence"]["number"], r["sequence"].get("probability")) for r in rows]
 
 
 def run_demo(out: Path, overrides: list[str], show: int, quiet: bool) -> None:
@@ -123,13 +126,15 @@ def run_demo(out: Path, overrides: list[str], show: int, quiet: bool) -> None:
         read, engine = keras_numbers(result.model, spec, test.inputs), "keras"
     (name, images), = test.inputs.items()
     right = 0
-    for i, (want, got) in enumerate(zip(truth, read, strict=True)):
+    for i, (want, (got, prob)) in enumerate(zip(truth, read, strict=True)):
         ok = want == got
         right += ok
         lines = draw(images[i])
         mid = len(lines) // 2
+        conf = f" (confidence {prob:.3f})" if prob is not None else ""
         for j, line in enumerate(lines):
-            note = f"   truth {want:<6} read {got:<6} {'ok' if ok else 'WRONG'}" if j == mid else ""
+            note = (f"   truth {want:<6} read {got:<6} {'ok' if ok else 'WRONG'}{conf}"
+                    if j == mid else "")
             print(f"  |{line}|{note}")
         print()
     print(f"{right}/{len(truth)} read correctly by {engine}; run files in {result.run_dir}, total "

@@ -1,37 +1,15 @@
-"""Shared helpers for the mtkit-multidigit tests: the SVHN fixture writer and CLI runner."""
+"""Fixtures for the mtkit-multidigit tests; helpers live in multidigit_helpers.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-if str(HERE) not in sys.path:  # tests import svhn_fixture (pytest uses --import-mode=importlib)
+if str(HERE) not in sys.path:  # pytest runs with --import-mode=importlib: make siblings importable
     sys.path.insert(0, str(HERE))
-
-
-def run_mtkit(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess:
-    """The real ``mtkit`` command line in a subprocess (text mode)."""
-    full = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "mtkit.cli", *args], capture_output=True,
-                          text=True, env=full, cwd=cwd or ROOT, timeout=timeout)
-
-
-def assert_clean_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
-    """Exit code 2, no traceback, one ``error:`` paragraph naming every needle."""
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 2, out
-    assert "Traceback" not in out, out
-    assert "error:" in out, out
-    for n in needles:
-        assert n in out, f"{n!r} not in: {out}"
-    return out
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 import yaml
-from conftest import ROOT, assert_clean_error, run_mtkit
 from mtkit_multidigit.multidigit import DEMO_CONFIG, Multidigit
+from multidigit_helpers import ROOT, assert_clean_error, run_mtkit
 
 CONFIG = ROOT / "configs" / "multidigit.yaml"
 
@@ -19,6 +19,12 @@ def test_packaged_demo_config_and_top_level_config_are_identical():
     assert DEMO_CONFIG.is_file()
     assert DEMO_CONFIG.read_bytes() == CONFIG.read_bytes()
     assert Multidigit.demo_config == str(DEMO_CONFIG)
+
+
+def test_mtkit_train_without_a_config_picks_the_packaged_demo():
+    from mtkit.cli import default_config
+
+    assert default_config() == DEMO_CONFIG
 
 
 def test_both_configs_plan():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 from mtkit_multidigit.multidigit import MultidigitParams
 from mtkit_multidigit.svhn import SvhnParams
+from multidigit_helpers import ROOT
 
 DOC = ROOT / "docs" / "multidigit.md"
 

@@ -9,9 +9,9 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-from conftest import assert_clean_error, run_mtkit
 from mtkit_multidigit.digitstruct import read_digitstruct
 from mtkit_multidigit.svhn import Svhn, SvhnParams, crop_box
+from multidigit_helpers import assert_clean_error, run_mtkit
 from PIL import Image
 from svhn_fixture import write_digitstruct
 

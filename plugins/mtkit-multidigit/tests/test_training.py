@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import ROOT
 from mtkit_multidigit.multidigit import Multidigit, MultidigitParams
+from multidigit_helpers import ROOT
 
 CONFIG = ROOT / "configs" / "multidigit.yaml"
 # The demo config, shrunk to learn in seconds: fewer numbers, one conv per block, no dropout.
@@ -52,7 +52,17 @@ def test_a_short_run_clearly_learns_and_reports_sequence_metrics(tmp_path):
     # digit5 is labelled only on the 5-digit numbers (about a fifth): masked, not a blank class.
     assert 0.1 * 600 < saved["tasks"]["digit5"]["labelled"] < 0.3 * 600
     info = json.loads((result.run_dir / "run.json").read_text())
-    assert info["dataset"]["decode"]["type"] == "digit_sequence"
+    spec = info["dataset"]["decode"]
+    assert spec["type"] == "digit_sequence"
+    # The demo's Keras fallback reads the same numbers the sequence metric scores.
+    from mtkit.api import plan
+    from mtkit.dataprep import prepare
+    from mtkit.demo_run import keras_numbers, true_numbers
+
+    splits, _ = prepare(plan(CONFIG, [*SMALL, "train.epochs=5"]))
+    read = [number for number, _ in keras_numbers(result.model, spec, splits.test.inputs)]
+    truth = true_numbers(spec, splits.test.labels)
+    assert np.mean([a == b for a, b in zip(read, truth, strict=True)]) == seq["sequence_accuracy"]
 
 
 def test_demo_script_trains_exports_and_reads_numbers(tmp_path):

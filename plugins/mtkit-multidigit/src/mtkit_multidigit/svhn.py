@@ -106,7 +106,10 @@ class Svhn(Dataset):
         anns = read_digitstruct(mat, p.limit)
         if not anns:
             raise DataError(f"SVHN annotation file '{mat}' lists no images.")
-        images = np.stack([load_image(root / folder, a, p, mat) for a in anns])
+        shape = (p.image_size, p.image_size) + (() if p.grayscale else (3,))
+        images = np.empty((len(anns), *shape), dtype=np.uint8)  # filled in place: extra/ is big
+        for i, ann in enumerate(anns):
+            images[i] = load_image(root / folder, ann, p, mat)
         return images, [a.digits for a in anns]
 
     def load(self, tasks: list[TaskInfo], seed: int) -> Splits:
