@@ -198,7 +198,12 @@ def _reduced(opt: ExportOptions, src: RunSource, plan: Any, splits: Any, fp32_pa
     if opt.precision == "fp16":
         reduced = quantize.to_fp16(onnx.load(str(fp32_path)))
     else:
-        calib = parity.cast_inputs(_sample(splits.train, opt.calibration_rows, seed=1).inputs, specs)
+        # Calibrate on training rows; a dataset that stores larger train inputs and crops
+        # them in `augment` (SVHN: 64x64 stored, 54x54 fed) calibrates on validation rows.
+        fits = all(list(v.shape[1:]) == list(specs[k]["shape"])
+                   for k, v in splits.train.inputs.items())
+        source = splits.train if fits or splits.val is None else splits.val
+        calib = parity.cast_inputs(_sample(source, opt.calibration_rows, seed=1).inputs, specs)
         reduced = quantize.to_int8(fp32_path, calib)
     metadata.attach(reduced, src.info, opt.precision)
     path, session = _checked_file(reduced, fp32_path.parent, f"{fp32_path.name}.{opt.precision}")

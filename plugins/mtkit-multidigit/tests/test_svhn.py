@@ -120,6 +120,12 @@ def test_short_svhn_run_trains_on_random_crops(svhn_root, tmp_path):
     assert info["dataset"]["decode"]["digits"] == ["digit1", "digit2", "digit3"]
     assert set(result.metrics["dataset"]) >= {"sequence_accuracy", "per_digit_accuracy"}
     assert result.history[0]["train"]["digit1"]["labelled"] > 0  # train metrics on crops
+    # int8 calibration must feed 54x54 rows, not the stored 64x64 training images
+    from mtkit.export import ExportOptions, export_run
+
+    exported = export_run(result.run_dir, None, ExportOptions(precision="int8",
+                                                              max_metric_drop=1.0))
+    assert exported.path.is_file() and exported.report["precision"] == "int8"
 
 
 def _break(svhn_root: Path, tmp_path: Path, how: str) -> tuple[Path, str]:
