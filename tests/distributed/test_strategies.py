@@ -75,12 +75,15 @@ def _free_ports(n: int) -> list[int]:
 
 
 def _workers(config: Path, out: Path, *extra: str) -> list[subprocess.Popen]:
+    """Two real `mtkit train` worker processes; their temp folders go under out/../tmp."""
     ports = _free_ports(2)
+    tmp = out.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
     procs = []
     for i in range(2):
         tf_config = {"cluster": {"worker": [f"localhost:{p}" for p in ports]},
                      "task": {"type": "worker", "index": i}}
-        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config)}
+        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TMPDIR": str(tmp)}
         procs.append(subprocess.Popen(
             [*MTKIT, "train", str(config), "--out", str(out), "-q", "--strategy",
              "multi-worker", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -117,7 +120,7 @@ def test_two_worker_processes_match_single_device_and_resume(config, single, tmp
     for rc, log in _wait_all(_workers(config, out, "--resume", "--set", "train.epochs=3")):
         assert rc == 0, log
     _assert_same_trajectory(out, single)
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("mtkit-worker-*/history.json"))
+    assert not list((tmp_path / "tmp").glob("mtkit-worker-*")), "non-chief temp folder left"
 
 
 def test_a_dead_worker_stops_the_others_with_a_clear_error(config, tmp_path):
