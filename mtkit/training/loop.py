@@ -51,38 +51,42 @@ def _optimizer(name: str, lr: float) -> Any:
 class EpochData:
     """Training batches, one tf.data pipeline per epoch, deterministic by (seed, epoch).
 
-    The arrays go to TensorFlow once; each epoch shuffles row *indices* (numpy, seeded) and
-    gathers a whole batch per step, which is several times cheaper than shuffling and
-    batching element by element. Augmentation runs in parallel map calls; prefetching keeps
-    the next batches ready while the device runs the step.
+    Each epoch permutes the rows once (numpy, seeded) and hands tf.data ready-made batches
+    (slices of a [steps, batch, ...] array), so a step costs the pipeline one slice instead
+    of per-element shuffling, batching or gathering. Augmentation, if the dataset has any,
+    runs in parallel map calls; prefetching keeps the next batches ready while the device
+    runs the step.
     """
 
     def __init__(self, plan: Plan, arrays: Arrays) -> None:
-        import tensorflow as tf
-
-        self.plan, self.n = plan, len(arrays)
-        self.tensors = tf.nest.map_structure(tf.convert_to_tensor, (arrays.inputs, arrays.labels))
+        self.plan, self.arrays, self.n = plan, arrays, len(arrays)
 
     def dataset(self, epoch: int) -> Any:
         import tensorflow as tf
 
         cfg = self.plan.config.train
+        bs = cfg.batch_size
         order = np.random.default_rng([cfg.seed, epoch]).permutation(self.n)
-        drop = cfg.jit_compile and self.n >= cfg.batch_size  # XLA: one static batch shape
-        ds = tf.data.Dataset.from_tensor_slices(order).batch(cfg.batch_size, drop_remainder=drop)
         if cfg.steps_per_epoch:
-            ds = ds.take(cfg.steps_per_epoch)
-        tensors = self.tensors
+            order = order[: cfg.steps_per_epoch * bs]
+        drop = cfg.jit_compile and len(order) >= bs  # XLA: one static batch shape
+        full = len(order) // bs * bs
+        parts = [order[:full].reshape(-1, bs)] if full else []
+        if len(order) > full and not drop:
+            parts.append(order[full:][None])
+        data = (self.arrays.inputs, self.arrays.labels)
+        ds = None
+        for idx in parts:  # at most two: the full batches, then the remainder batch
+            batches = tf.nest.map_structure(lambda a, i=idx: a[i], data)
+            part = tf.data.Dataset.from_tensor_slices(batches)
+            ds = part if ds is None else ds.concatenate(part)
         augment = self.plan.dataset.augment if has_augment(self.plan) else None
-
-        def gather(step, idx):
-            inputs, labels = tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors)
-            if augment is not None:
+        if augment is not None:
+            def aug(step, batch):
                 seed = tf.stack([tf.cast(cfg.seed * 7919 + epoch, tf.int64), step])
-                inputs = augment(inputs, seed)
-            return inputs, labels
+                return augment(batch[0], seed), batch[1]
 
-        ds = ds.enumerate().map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            ds = ds.enumerate().map(aug, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return ds.prefetch(tf.data.AUTOTUNE)
 
 
