@@ -210,7 +210,7 @@ def _run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: 
     from mtkit.assembly import build_model
     from mtkit.training.distribute import check_batch, distribute, make_strategy
     from mtkit.training.evaluate import evaluate_split, weighted_total
-    from mtkit.training.step import StepParts, make_train_step
+    from mtkit.training.step import StepParts, check_gradient_weighting, make_train_step
 
     strategy, role = make_strategy(cfg.strategy, cfg.devices, cfg.worker_timeout)
     check_batch(cfg.batch_size, strategy.num_replicas_in_sync, plan.source)
@@ -223,6 +223,7 @@ def _run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: 
     _set_precision(cfg.mixed_precision, plan.source)
     with strategy.scope():
         assembled = build_model(plan, specs)
+        check_gradient_weighting(plan, assembled.shared_variables)  # before anything is written
         optimizer = _optimizer(cfg.optimizer, cfg.learning_rate)
         if cfg.mixed_precision:
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

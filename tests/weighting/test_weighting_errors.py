@@ -80,6 +80,7 @@ def test_gradient_method_without_shared_parameters_is_a_clear_error(tmp_path, gr
     with pytest.raises(MtkitError, match=r"weighting 'mgda'.*trunk 'identity_for_tests' has no "
                                          r"trainable parameters.*use a loss weighting"):
         run_training(make_plan(load_config(cfg), registry=reg), tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists(), "refused before anything is written"
     cfg["weighting"] = "uncertainty"  # a loss weighting needs no shared parameters
     result = run_training(make_plan(load_config(cfg), registry=reg), tmp_path / "ok", quiet=True)
     assert len(result.history) == 1
