@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from mtkit.commands._common import debug_enabled, file_error, internal_error
+from mtkit.commands._common import run_guarded as guarded
 from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
 from mtkit.commands.new_plugin import new_plugin
@@ -30,34 +28,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one paragraph to stderr and exit with ``code`` (no traceback)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def guarded(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; user-fixable errors become one clear paragraph and exit 2, bugs a short
-    "internal error, please report" paragraph and exit 1 (``MTKIT_DEBUG=1``: tracebacks)."""
-    try:
-        return fn()
-    except MtkitError as exc:
-        if debug_enabled():
-            traceback.print_exc()
-        fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        fail("interrupted; a run can be continued with `mtkit train --out RUN --resume`.", 130)
-    except (typer.Exit, typer.Abort, typer.BadParameter):  # typer's own control flow
-        raise
-    except Exception as exc:
-        if debug_enabled():
-            raise
-        message = file_error(exc) if isinstance(exc, OSError) else None
-        if message:
-            fail(message)
-        internal_error(exc)
 
 
 def default_config() -> Path:

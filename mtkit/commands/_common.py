@@ -43,7 +43,10 @@ def file_error(exc: OSError) -> str | None:
 
 
 def run_guarded(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; an MtkitError prints ``error: <message>`` and exits with its code."""
+    """Run a command body: an MtkitError prints ``error: <message>`` (and a check's table)
+    and exits with its code (2 for bad input); a file-system error the user can fix exits 2;
+    anything else is a bug: one "internal error, please report" paragraph and exit 1
+    (``MTKIT_DEBUG=1`` shows tracebacks)."""
     try:
         return fn()
     except MtkitError as exc:
@@ -55,7 +58,8 @@ def run_guarded(fn: Callable[[], Any]) -> Any:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("error: interrupted.", err=True)
+        typer.echo("error: interrupted; a training run can be continued with "
+                   "`mtkit train --out RUN --resume`.", err=True)
         raise typer.Exit(130) from None
     except (typer.Exit, typer.Abort, typer.BadParameter):  # typer's own control flow
         raise
