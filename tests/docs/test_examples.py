@@ -154,8 +154,11 @@ def test_python_examples_run(page: Path, tmp_path, monkeypatch, with_example_plu
     monkeypatch.chdir(_workdir(tmp_path))
     train = _shrinking(mtkit.api.train, train=True)
     build = _shrinking(mtkit.api.build_model, train=False)
-    for module, name, fn in ((mtkit.api, "train", train), (mtkit, "train", train),
-                             (mtkit.api, "build_model", build), (mtkit, "build_model", build)):
+    # Patch the lazy `mtkit` names first: reading one resolves it through mtkit.api, and if
+    # mtkit.api were patched already, the shrunk function would become the value that
+    # monkeypatch restores — every later test in this process would train 1 epoch.
+    for module, name, fn in ((mtkit, "train", train), (mtkit, "build_model", build),
+                             (mtkit.api, "train", train), (mtkit.api, "build_model", build)):
         monkeypatch.setattr(module, name, fn, raising=False)
     namespace: dict[str, Any] = {"__name__": f"docs_{page.stem}"}
     ran = 0
