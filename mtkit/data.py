@@ -48,6 +48,14 @@ def label_present(y: np.ndarray) -> np.ndarray:
     return ok.reshape(len(y), -1).all(axis=1) if y.ndim > 1 else ok
 
 
+def sample(arrays: Arrays, rows: int, seed: int = 0) -> Arrays:
+    """At most ``rows`` rows picked at random (seeded), kept in their original order."""
+    if len(arrays) <= rows:
+        return arrays
+    idx = np.sort(np.random.default_rng(seed).choice(len(arrays), rows, replace=False))
+    return arrays.take(idx)
+
+
 def carve(arrays: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
     """Split off ``fraction`` of rows at random (deterministic by seed)."""
     n = len(arrays)

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mtkit import rundir
+from mtkit.data import sample
 from mtkit.errors import MtkitError
 from mtkit.export import convert, metadata, parity, quality, quantize
 from mtkit.export.session import cpu_session
@@ -69,13 +68,6 @@ def default_output(run: Path, precision: str) -> Path:
 def report_path(out: Path) -> Path:
     """``model.onnx`` → ``model.report.json`` (beside the model)."""
     return out.with_name(f"{out.stem if out.suffix == '.onnx' else out.name}.report.json")
-
-
-def _sample(arrays: Any, rows: int, seed: int = 0) -> Any:
-    if len(arrays) <= rows:
-        return arrays
-    idx = np.sort(np.random.default_rng(seed).choice(len(arrays), rows, replace=False))
-    return arrays.take(idx)
 
 
 def _load_data(src: RunSource) -> tuple[Any, Any]:
@@ -154,8 +146,8 @@ def export_run(run: str | Path, out: str | Path | None = None,
         final_path = fp32_path
         if opt.check:
             held = next(a for a in (splits.test, splits.val, splits.train) if a is not None)
-            sample = parity.cast_inputs(_sample(held, opt.sample_rows).inputs, src.info["inputs"])
-            rows = parity.check(model, fp32_session, sample, src.info["tasks"], opt.batch_sizes,
+            rows_in = parity.cast_inputs(sample(held, opt.sample_rows).inputs, src.info["inputs"])
+            rows = parity.check(model, fp32_session, rows_in, src.info["tasks"], opt.batch_sizes,
                                 opt.rtol, opt.atol)
             report["parity"] = {"rtol": opt.rtol, "atol": opt.atol,
                                 "rows": min(len(held), opt.sample_rows),
@@ -203,7 +195,7 @@ def _reduced(opt: ExportOptions, src: RunSource, plan: Any, splits: Any, fp32_pa
         fits = all(list(v.shape[1:]) == list(specs[k]["shape"])
                    for k, v in splits.train.inputs.items())
         source = splits.train if fits or splits.val is None else splits.val
-        calib = parity.cast_inputs(_sample(source, opt.calibration_rows, seed=1).inputs, specs)
+        calib = parity.cast_inputs(sample(source, opt.calibration_rows, seed=1).inputs, specs)
         reduced = quantize.to_int8(fp32_path, calib)
     metadata.attach(reduced, src.info, opt.precision)
     path, session = _checked_file(reduced, fp32_path.parent, f"{fp32_path.name}.{opt.precision}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from string import Template
 
 from mtkit.errors import MtkitError
+from mtkit.registry import HOOK_OF_KIND
 from mtkit.scaffold import package_files as pf
 from mtkit.scaffold.names import KINDS, PluginNames, parse_name
 from mtkit.scaffold.plugin_sources import SOURCES
@@ -80,7 +81,7 @@ def render(names: PluginNames, kinds: tuple[str, ...]) -> dict[str, str]:
         cls = class_name(names, kind)
         files[f"{src}/{kind}.py"] = _fill(SOURCES[kind], plugin=names.plugin(kind), **values)
         hooks = hooks.replace("import mtkit\n", f"import mtkit\nfrom {names.package}.{kind} import {cls}\n")
-        hooks += _fill(pf.HOOK, hook=pf.HOOK_OF_KIND[kind], cls=cls)
+        hooks += _fill(pf.HOOK, hook=HOOK_OF_KIND[kind], cls=cls)
     # imports were inserted in reverse order; sort them so the module reads top to bottom
     head, sep, rest = hooks.partition("import mtkit\n")
     imports, body = rest.split("\n\n", 1)

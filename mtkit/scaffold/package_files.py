@@ -65,14 +65,6 @@ def ${hook}(register):
     register(${cls})
 '''
 
-HOOK_OF_KIND = {
-    "trunk": "register_trunks",
-    "head": "register_heads",
-    "loss": "register_losses",
-    "weighting": "register_weightings",
-    "dataset": "register_datasets",
-}
-
 EXAMPLE = '''\
 # An example config using this package's plugins (built-ins fill the other roles):
 #   mtkit train ${example_path} --out runs/${short}

@@ -19,7 +19,7 @@ import numpy as np
 
 from mtkit import rundir
 from mtkit.config import dump_config
-from mtkit.data import Arrays
+from mtkit.data import Arrays, sample
 from mtkit.dataprep import InputSpecs, has_augment, prepare
 from mtkit.errors import MtkitError, TrainingError
 from mtkit.planning import Plan
@@ -88,13 +88,6 @@ class EpochData:
 
             ds = ds.enumerate().map(aug, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _sample(arrays: Arrays, rows: int, seed: int) -> Arrays:
-    if len(arrays) <= rows:
-        return arrays
-    idx = np.sort(np.random.default_rng(seed).choice(len(arrays), rows, replace=False))
-    return arrays.take(idx)
 
 
 def _model_view(plan: Plan, arrays: Arrays, specs: InputSpecs) -> Arrays:
@@ -256,7 +249,7 @@ def _run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: 
                                            assembled.shared_variables, optimizer, strategy),
                            jit_compile=cfg.jit_compile)
     writer = tf.summary.create_file_writer(str(run / "tensorboard")) if cfg.tensorboard else None
-    train_sample = _model_view(plan, _sample(splits.train, cfg.train_metrics_rows, cfg.seed), specs)
+    train_sample = _model_view(plan, sample(splits.train, cfg.train_metrics_rows, cfg.seed), specs)
     steps_per_epoch = math.ceil(len(splits.train) / cfg.batch_size)
     if cfg.steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, cfg.steps_per_epoch)
