@@ -78,10 +78,16 @@ class EarlyStopping(_Strict):
     restore_best: bool = Field(True, description="Keep the weights of the best epoch.")
 
 
+OPTIMIZERS: dict[str, str] = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
+                              "rmsprop": "RMSprop"}
+"""Optimizer names a config may use → the ``keras.optimizers`` class each one builds."""
+
+
 class TrainConfig(_Strict):
     epochs: int = Field(10, ge=1, description="Passes over the training split.")
     batch_size: int = Field(64, ge=1, description="Global batch size (all replicas).")
-    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = Field("adam", description="Keras optimizer.")
+    optimizer: Literal[tuple(OPTIMIZERS)] = Field(  # type: ignore[valid-type]
+        "adam", description="Keras optimizer.")
     learning_rate: float = Field(1e-3, gt=0.0, description="Optimizer learning rate (never rescaled).")
     seed: int = Field(0, description="Seeds data splits, shuffling, initialisation, dropout.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")

@@ -27,3 +27,9 @@ class DataError(MtkitError):
 
 class TrainingError(MtkitError):
     """Training cannot go on (for instance a non-finite loss)."""
+
+
+def first_line(exc: BaseException, limit: int = 240) -> str:
+    """The first line of an exception's message (or its type name), cut to ``limit`` chars:
+    enough to name a library's complaint inside one of our one-paragraph errors."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:limit]

@@ -9,6 +9,7 @@ pydantic ``Params`` model that validates its own config keys.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -118,6 +119,17 @@ class Loss(Plugin):
         raise NotImplementedError
 
 
+class WeightingMode(StrEnum):
+    """The three weighting families; a step function exists for each (training/step.py).
+
+    A string enum, so a plugin may still write ``mode = "loss"``.
+    """
+
+    LOSS = "loss"
+    SHARED_GRADIENTS = "shared_gradients"
+    FEATURE_GRADIENTS = "feature_gradients"
+
+
 class Weighting(Plugin):
     """How per-task losses become one objective.
 
@@ -151,7 +163,7 @@ class Weighting(Plugin):
     """
 
     kind = "weighting"
-    mode: ClassVar[str] = "loss"
+    mode: ClassVar[str] = WeightingMode.LOSS
 
     def validate(self, tasks: list[TaskInfo]) -> None:
         """Check params against the tasks (no TensorFlow); raise ConfigError if unusable."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from mtkit.errors import MtkitError
 from mtkit.planning import Plan
+from mtkit.plugin_types import WeightingMode
 from mtkit.training.masking import masked_sum_and_count
 
 
@@ -88,7 +89,7 @@ def _gradients(tape: Any, target: Any, sources: list[Any]) -> list[Any]:
 
 def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
     """Refuse a gradient weighting on a model whose tasks share no trainable parameters."""
-    if plan.weighting.mode == "loss" or shared_variables:
+    if plan.weighting.mode == WeightingMode.LOSS or shared_variables:
         return
     raise MtkitError(
         f"{plan.source}: field 'weighting.type': weighting '{plan.config.weighting.type}' balances "
@@ -98,95 +99,165 @@ def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
     )
 
 
+@dataclass
+class Forward:
+    """One replica's forward pass: outputs, per-task losses (see ``task_losses``), the
+    labelled-row counts, which tasks the batch labels, and the model's regularisation."""
+
+    outputs: Any
+    features: Any
+    losses: dict[str, Any]
+    values: dict[str, Any]
+    counts: dict[str, Any]
+    present: dict[str, Any]
+    reg: Any
+
+
+def _forward(plan: Plan, parts: StepParts, inputs: Any, labels: Any, with_features: bool) -> Forward:
+    import tensorflow as tf
+
+    n_rep = tf.cast(tf.distribute.get_replica_context().num_replicas_in_sync, tf.float32)
+    features = None
+    if with_features:
+        res = parts.features_model(inputs, training=True)
+        features, outputs = res["features"], res["outputs"]
+    else:
+        outputs = parts.model(inputs, training=True)
+    losses, values, counts = task_losses(plan, outputs, labels)
+    present = {k: c > 0 for k, c in counts.items()}
+    model_losses = parts.model.losses
+    reg = tf.add_n(model_losses) / n_rep if model_losses else tf.constant(0.0)
+    return Forward(outputs, features, losses, values, counts, present, reg)
+
+
+def _scaler(optimizer: Any):
+    """Mixed precision: gradients are taken of scaled losses; apply_gradients unscales them
+    (and skips a step whose gradients overflowed)."""
+    return optimizer.scale_loss if hasattr(optimizer, "scale_loss") else (lambda x: x)
+
+
+def _trainable_weighting_vars(plan: Plan) -> list[Any]:
+    return [v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)]
+
+
+def _apply_total(parts: StepParts, plan: Plan, tape: Any, total: Any) -> None:
+    """One gradient of the scalar objective for the model and the weighting's trainable
+    variables; the latter depend only on replica-identical values, so they are averaged."""
+    import tensorflow as tf
+
+    n_rep = tf.cast(tf.distribute.get_replica_context().num_replicas_in_sync, tf.float32)
+    model_vars, w_vars = parts.model.trainable_variables, _trainable_weighting_vars(plan)
+    grads = tape.gradient(total, model_vars + w_vars)
+    grads = grads[: len(model_vars)] + [g / n_rep if g is not None else None
+                                        for g in grads[len(model_vars):]]
+    parts.optimizer.apply_gradients([(g, v) for g, v in zip(grads, model_vars + w_vars,
+                                                            strict=True) if g is not None])
+
+
+def loss_step(plan: Plan, parts: StepParts):
+    """``loss`` mode: the weighting combines the task losses into the objective."""
+    import tensorflow as tf
+
+    scaled = _scaler(parts.optimizer)
+
+    def replica_step(inputs, labels):
+        with tf.GradientTape() as tape:
+            f = _forward(plan, parts, inputs, labels, with_features=False)
+            total = scaled(plan.weighting.combine(f.losses, f.present) + f.reg)
+        _apply_total(parts, plan, tape, total)
+        return f.values, f.counts
+
+    return replica_step
+
+
+def feature_gradients_step(plan: Plan, parts: StepParts):
+    """``feature_gradients`` mode: weights from the global gradients w.r.t. the shared
+    representation (gathered along the batch axis), then the weighted sum as the objective."""
+    import tensorflow as tf
+
+    scaled, weighting = _scaler(parts.optimizer), plan.weighting
+
+    def replica_step(inputs, labels):
+        with tf.GradientTape(persistent=True) as tape:
+            f = _forward(plan, parts, inputs, labels, with_features=True)
+            with tape.stop_recording():  # the weights are constants of this step
+                local = []
+                for k in f.losses:
+                    feat = f.features[k] if isinstance(f.features, dict) else f.features
+                    g = tape.gradient(f.losses[k], feat)
+                    local.append(tf.zeros_like(feat) if g is None else g)
+                fgrads = dict(zip(f.losses, _gather_rows(local), strict=True))
+                w = weighting.task_weights(fgrads, f.values, f.present)
+                w = {k: tf.where(f.present[k], tf.cast(w[k], tf.float32), 0.0) for k in f.losses}
+            total = scaled(tf.add_n([w[k] * f.losses[k] for k in f.losses]) + f.reg)
+        _apply_total(parts, plan, tape, total)
+        del tape
+        return f.values, f.counts
+
+    return replica_step
+
+
+def shared_gradients_step(plan: Plan, parts: StepParts):
+    """``shared_gradients`` mode: per-task gradients of the shared variables, summed over
+    replicas (exact global gradients on every replica), combined by the weighting; each
+    task's own (head) variables get its unweighted gradient, as in MGDA."""
+    import tensorflow as tf
+
+    scaled = _scaler(parts.optimizer)
+    shared_ids = {id(v) for v in parts.shared_variables}
+
+    def replica_step(inputs, labels):
+        ctx = tf.distribute.get_replica_context()
+        n_rep = tf.cast(ctx.num_replicas_in_sync, tf.float32)
+        with tf.GradientTape(persistent=True) as tape:
+            f = _forward(plan, parts, inputs, labels, with_features=False)
+            losses = {k: scaled(v) for k, v in f.losses.items()}
+            reg = scaled(f.reg)
+        model_vars = parts.model.trainable_variables
+        shared = [v for v in model_vars if id(v) in shared_ids]
+        own = [v for v in model_vars if id(v) not in shared_ids]
+        loss_scale = scaled(tf.constant(1.0))  # weightings see unscaled gradients
+        per_task, own_grads = {}, _gradients(tape, reg, own)
+        for k, loss in losses.items():
+            gs = _gradients(tape, loss, shared + own)
+            summed = ctx.all_reduce(tf.distribute.ReduceOp.SUM, gs[: len(shared)])
+            per_task[k] = [g / loss_scale for g in summed]
+            own_grads = [a + b for a, b in zip(own_grads, gs[len(shared):], strict=True)]
+        combined = plan.weighting.combine_gradients(per_task, f.values, f.present)
+        reg_shared = _gradients(tape, reg, shared)
+        del tape
+        # The optimizer sums over replicas again: hand each replica 1/n of the global.
+        shared_grads = [g * (loss_scale / n_rep) + r for g, r in zip(combined, reg_shared,
+                                                                      strict=True)]
+        pairs = list(zip(shared_grads, shared, strict=True)) + list(zip(own_grads, own,
+                                                                        strict=True))
+        parts.optimizer.apply_gradients([(g, v) for g, v in pairs if g is not None])
+        return f.values, f.counts
+
+    return replica_step
+
+
+REPLICA_STEPS = {
+    WeightingMode.LOSS: loss_step,
+    WeightingMode.FEATURE_GRADIENTS: feature_gradients_step,
+    WeightingMode.SHARED_GRADIENTS: shared_gradients_step,
+}
+"""One replica-step builder per weighting mode (the enum is declared in the contract)."""
+
+
 def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
     """A ``tf.function`` taking one distributed batch; returns per-task values and counts.
 
-    Gradient weightings get *global* inputs on every replica: in ``shared_gradients`` mode
-    the per-task trunk gradients are all-reduced (summed) across replicas; in
-    ``feature_gradients`` mode the per-task gradients w.r.t. the shared representation are
-    gathered along the batch axis. So every replica computes the same combination,
-    exactly as one device would on the whole batch.
+    Gradient weightings get *global* inputs on every replica (see each mode's builder), so
+    every replica computes the same combination, exactly as one device would on the whole
+    batch.
     """
     import tensorflow as tf
 
     check_gradient_weighting(plan, parts.shared_variables)
-    weighting = plan.weighting
-    mode = weighting.mode
-    model, strategy, optimizer = parts.model, parts.strategy, parts.optimizer
-    shared_ids = {id(v) for v in parts.shared_variables}
-    w_vars = [v for v in weighting.variables().values() if getattr(v, "trainable", False)]
-    # Mixed precision: gradients are taken of scaled losses; apply_gradients unscales them
-    # (and skips a step whose gradients overflowed).
-    scaled = optimizer.scale_loss if hasattr(optimizer, "scale_loss") else (lambda x: x)
-
-    def feature_weights(tape, features, losses, values, present):
-        """Per-task loss weights from the global gradients w.r.t. the shared representation."""
-        names, local = list(losses), []
-        for k in names:
-            feat = features[k] if isinstance(features, dict) else features
-            g = tape.gradient(losses[k], feat)
-            local.append(tf.zeros_like(feat) if g is None else g)
-        fgrads = dict(zip(names, _gather_rows(local), strict=True))
-        weights = weighting.task_weights(fgrads, values, present)
-        return {k: tf.where(present[k], tf.cast(weights[k], tf.float32), 0.0) for k in losses}
-
-    def replica_step(inputs, labels):
-        n_rep = tf.cast(tf.distribute.get_replica_context().num_replicas_in_sync, tf.float32)
-        with tf.GradientTape(persistent=mode != "loss") as tape:
-            if mode == "feature_gradients":
-                res = parts.features_model(inputs, training=True)
-                features, outputs = res["features"], res["outputs"]
-            else:
-                outputs = model(inputs, training=True)
-            losses, values, counts = task_losses(plan, outputs, labels)
-            present = {k: c > 0 for k, c in counts.items()}
-            reg = tf.add_n(model.losses) / n_rep if model.losses else tf.constant(0.0)
-            if mode == "loss":
-                total = weighting.combine(losses, present) + reg
-            elif mode == "feature_gradients":
-                with tape.stop_recording():  # the weights are constants of this step
-                    weights = feature_weights(tape, features, losses, values, present)
-                total = tf.add_n([weights[k] * losses[k] for k in losses]) + reg
-            if mode == "shared_gradients":
-                losses = {k: scaled(v) for k, v in losses.items()}
-                reg = scaled(reg)
-            else:
-                total = scaled(total)
-        model_vars = model.trainable_variables
-        if mode in ("loss", "feature_gradients"):
-            grads = tape.gradient(total, model_vars + w_vars)
-            # Weighting variables depend only on replica-identical values: average them.
-            grads = grads[: len(model_vars)] + [g / n_rep if g is not None else None
-                                                for g in grads[len(model_vars):]]
-            pairs = list(zip(grads, model_vars + w_vars, strict=True))
-        else:  # shared_gradients: per-task gradients of the shared variables
-            shared = [v for v in model_vars if id(v) in shared_ids]
-            own = [v for v in model_vars if id(v) not in shared_ids]
-            ctx = tf.distribute.get_replica_context()
-            # Weightings see unscaled gradients (GradNorm's step size depends on their norm).
-            loss_scale = scaled(tf.constant(1.0))
-            per_task = {}
-            own_grads = _gradients(tape, reg, own)
-            for k, loss in losses.items():
-                gs = _gradients(tape, loss, shared + own)
-                # One batched all-reduce per task: exact global gradients on every replica.
-                summed = ctx.all_reduce(tf.distribute.ReduceOp.SUM, gs[: len(shared)])
-                per_task[k] = [g / loss_scale for g in summed]
-                # A task's own (head) variables get its unweighted gradient, as in MGDA.
-                own_grads = [a + b for a, b in zip(own_grads, gs[len(shared):], strict=True)]
-            combined = weighting.combine_gradients(per_task, values, present)
-            reg_shared = _gradients(tape, reg, shared)
-            # The optimizer sums over replicas again: hand each replica 1/n of the global.
-            shared_grads = [g * (loss_scale / n_rep) + r
-                            for g, r in zip(combined, reg_shared, strict=True)]
-            pairs = list(zip(shared_grads, shared, strict=True)) + list(
-                zip(own_grads, own, strict=True))
-        if mode != "loss":
-            del tape
-        optimizer.apply_gradients([(g, v) for g, v in pairs if g is not None])
-        return values, counts
-
-    inner = tf.function(replica_step, jit_compile=jit_compile) if jit_compile else replica_step
+    replica_step = REPLICA_STEPS[WeightingMode(plan.weighting.mode)](plan, parts)
+    inner = tf.function(replica_step, jit_compile=True) if jit_compile else replica_step
+    strategy = parts.strategy
 
     @tf.function
     def train_step(batch):

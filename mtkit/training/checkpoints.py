@@ -1,0 +1,48 @@
+"""Checkpoints of a run: model, optimizer, the weighting's state and the epoch number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mtkit import rundir
+from mtkit.errors import TrainingError, first_line
+
+
+class Checkpoints:
+    """``tf.train.CheckpointManager`` over the run's ``checkpoints/`` (two kept)."""
+
+    def __init__(self, run: Path, model: Any, optimizer: Any, weighting_vars: dict[str, Any]):
+        import tensorflow as tf
+
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        state = tf.Module()
+        for k, v in weighting_vars.items():
+            setattr(state, k, v)
+        self.ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, weighting=state,
+                                        epoch=self.epoch)
+        self.manager = tf.train.CheckpointManager(self.ckpt, run / rundir.CHECKPOINTS,
+                                                  max_to_keep=2)
+
+    def restore(self, folder: Path) -> int:
+        """Restore the latest checkpoint in ``folder``; the epoch it holds (0 if none)."""
+        import tensorflow as tf
+
+        path = tf.train.latest_checkpoint(str(folder))
+        if not path:
+            return 0
+        try:
+            self.ckpt.restore(path).expect_partial()
+        except Exception as exc:  # tf.errors.OpError (damaged), ValueError (other shapes), ...
+            raise TrainingError(
+                f"cannot resume from checkpoint '{path}': it is damaged or does not match the "
+                f"model the config describes ({type(exc).__name__}: {first_line(exc, 240)}). If "
+                "the trunk, the heads or the tasks changed since the run started, start a new run "
+                "(another --out, or --overwrite); if the files are damaged, delete that "
+                "checkpoint's files to resume from the one before."
+            ) from None
+        return int(self.epoch.numpy())
+
+    def save(self, epoch: int) -> None:
+        self.epoch.assign(epoch)
+        self.manager.save(checkpoint_number=epoch)

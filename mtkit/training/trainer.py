@@ -1,0 +1,192 @@
+"""The state of one training run and its per-epoch work (steps, then evaluation).
+
+``Trainer.build`` does the set-up in the order that keeps a run safe: the data is
+prepared and every check runs before the run directory is written; a resumed run's
+checkpoint is read before anything in it changes. ``loop.fit`` drives the epochs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mtkit import rundir
+from mtkit.config import dump_config
+from mtkit.data import Splits, sample
+from mtkit.dataprep import InputSpecs
+from mtkit.planning import Plan
+from mtkit.run_info import RunInfo
+from mtkit.training.checkpoints import Checkpoints
+from mtkit.training.epoch_data import EpochData, model_view
+
+
+@dataclass
+class StepLog:
+    """One epoch's per-step losses and labelled-row counts, fetched once at its end."""
+
+    first_step: int
+    values: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]
+
+    @property
+    def steps(self) -> int:
+        return len(next(iter(self.values.values()), []))
+
+    def means(self) -> dict[str, float]:
+        """Per task, the mean loss over the epoch's labelled rows (NaN if none)."""
+        return {k: float((v * self.counts[k]).sum() / self.counts[k].sum())
+                if self.counts[k].sum() else float("nan") for k, v in self.values.items()}
+
+
+@dataclass
+class Trainer:
+    plan: Plan
+    splits: Splits
+    specs: InputSpecs
+    strategy: Any
+    role: Any
+    run: Path          # where this process writes (a temp folder on non-chief workers)
+    shared_run: Path   # the run directory (the chief's)
+    assembled: Any
+    optimizer: Any
+    checkpoints: Checkpoints
+    history: list[dict[str, Any]]
+    start_epoch: int
+    step: Any = None
+    epoch_data: EpochData | None = None
+    train_sample: Any = None
+    global_step: int = 0
+    epoch: int = 0
+    stop_training: bool = False
+    stopped_early: bool = False
+    progress: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Any:
+        return self.plan.config.train
+
+    @property
+    def model(self) -> Any:
+        return self.assembled.model
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.epoch_data.steps_per_epoch()
+
+    @classmethod
+    def build(cls, plan: Plan, out: Path, splits: Splits, specs: InputSpecs,
+              history: list[dict[str, Any]], resume: bool) -> Trainer:
+        """Strategy, model, optimizer and checkpoints; restores a resumed run's state."""
+        from mtkit.assembly import build_model
+        from mtkit.training.distribute import check_batch, make_strategy
+        from mtkit.training.optimizers import make_optimizer
+        from mtkit.training.step import StepParts, check_gradient_weighting, make_train_step
+
+        cfg = plan.config.train
+        strategy, role = make_strategy(cfg.strategy, cfg.devices, cfg.worker_timeout)
+        check_batch(cfg.batch_size, strategy.num_replicas_in_sync, plan.source)
+        run = out if role.is_chief else Path(tempfile.mkdtemp(prefix="mtkit-worker-"))
+        with strategy.scope():
+            assembled = build_model(plan, specs)
+            check_gradient_weighting(plan, assembled.shared_variables)  # before any write
+            optimizer = make_optimizer(cfg.optimizer, cfg.learning_rate, cfg.mixed_precision)
+            plan.weighting.setup(plan.task_infos)
+            optimizer.build(assembled.model.trainable_variables + [
+                v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)])
+        ckpt = Checkpoints(run, assembled.model, optimizer, plan.weighting.variables())
+        start_epoch = 0
+        if resume:  # read the run's state before writing anything into it
+            start_epoch = ckpt.restore(out / rundir.CHECKPOINTS)
+            history = history[:start_epoch]
+            optimizer.learning_rate = cfg.learning_rate  # restored from the checkpoint: config wins
+        t = cls(plan=plan, splits=splits, specs=specs, strategy=strategy, role=role, run=run,
+                shared_run=out, assembled=assembled, optimizer=optimizer, checkpoints=ckpt,
+                history=history, start_epoch=start_epoch)
+        t.step = make_train_step(plan, StepParts(assembled.model, assembled.features_model,
+                                                 assembled.shared_variables, optimizer, strategy),
+                                 jit_compile=cfg.jit_compile)
+        t.epoch_data = EpochData(plan, splits.train)
+        t.train_sample = model_view(plan, sample(splits.train, cfg.train_metrics_rows, cfg.seed),
+                                    specs)
+        t.global_step = start_epoch * t.steps_per_epoch
+        return t
+
+    def write_run_files(self) -> None:
+        """config.yaml and run.json: what the run is, before its first epoch."""
+        self.run.mkdir(parents=True, exist_ok=True)
+        rundir.write_text(self.run / rundir.CONFIG, dump_config(self.plan.config))
+        info = RunInfo.describe(self.plan, self.specs, self.splits)
+        info.distribution = {"strategy": type(self.strategy).__name__,
+                             "replicas": int(self.strategy.num_replicas_in_sync),
+                             "workers": self.role.num_workers}
+        rundir.write_json(self.run / rundir.INFO, info.to_json())
+
+    def run_steps(self, epoch: int) -> StepLog:
+        """One epoch of steps. Results stay on the device and are fetched once at the end
+        (and every few steps for a live progress bar), so the host never stalls the device."""
+        from mtkit.training.distribute import distribute
+
+        data = distribute(self.strategy, lambda e=epoch: self.epoch_data.dataset(e), self.role)
+        live = self.progress is not None and self.progress.live
+        values_log, counts_log = [], []
+        for i, batch in enumerate(data):
+            values, counts = self.step(batch)
+            values_log.append(values)
+            counts_log.append(counts)
+            if live and i % 10 == 0:
+                self.progress.advance({k: float(v) for k, v in values.items()},
+                                      steps=10 if i else 1)
+        tasks = list(self.plan.tasks)
+        log = StepLog(first_step=self.global_step,
+                      values={k: np.array([float(v[k]) for v in values_log]) for k in tasks},
+                      counts={k: np.array([float(c[k]) for c in counts_log]) for k in tasks})
+        self.global_step += log.steps
+        return log
+
+    def evaluate(self, arrays: Any) -> dict[str, Any]:
+        from mtkit.training.evaluate import evaluate_split
+
+        return evaluate_split(self.plan, self.model, arrays)
+
+    def train_epoch(self, epoch: int, callbacks: Any) -> dict[str, Any]:
+        """Steps, the weighting's end of epoch, train/val evaluation → the history record."""
+        from mtkit.training.evaluate import weighted_total
+
+        t0 = time.perf_counter()
+        steps = self.run_steps(epoch)
+        callbacks.on_steps_end(epoch, steps)
+        train_seconds = time.perf_counter() - t0
+        train_losses = steps.means() if steps.steps else {k: float("nan") for k in self.plan.tasks}
+        self.plan.weighting.end_epoch(epoch, train_losses)
+        train_scores = self.evaluate(self.train_sample)
+        callbacks.on_scores(epoch, "train", train_scores)
+        for k, row in train_scores["tasks"].items():
+            row["loss"] = train_losses[k]  # the loss actually optimised (train mode)
+        record: dict[str, Any] = {"epoch": epoch, "train": train_scores["tasks"]}
+        if self.splits.val is not None:
+            val_scores = self.evaluate(self.splits.val)
+            callbacks.on_scores(epoch, "validation", val_scores)
+            record["val"] = val_scores["tasks"]
+            record["val_dataset"] = val_scores["dataset"]
+            record["val_loss"] = weighted_total(self.plan, val_scores)
+        record["seconds"] = round(time.perf_counter() - t0, 3)
+        record["train_seconds"] = round(train_seconds, 4)
+        record["steps"] = steps.steps
+        return record
+
+    def final_metrics(self) -> dict[str, Any]:
+        """Scores on the test split (the validation split if there is none)."""
+        s = self.splits
+        final = s.test if s.test is not None else s.val
+        metrics: dict[str, Any] = {"split": "test" if s.test is not None else "validation",
+                                   "epochs_run": len(self.history),
+                                   "stopped_early": self.stopped_early}
+        if final is not None:
+            metrics.update(self.evaluate(final))
+        return metrics
