@@ -80,7 +80,7 @@ def evaluate(
         from mtkit.dataprep import prepare
         from mtkit.errors import MtkitError
         from mtkit.runtime import Predictor
-        from mtkit.training.evaluate import score
+        from mtkit.scoring import score
 
         if split not in SPLITS:
             raise MtkitError(f"--split '{split}' is unknown; use test, val or train.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from mtkit import rundir
 from mtkit.data import sample
-from mtkit.errors import MtkitError
+from mtkit.errors import MtkitError, first_line
 from mtkit.export import convert, metadata, parity, quality, quantize
 from mtkit.export.session import cpu_session
 from mtkit.export.source import RunSource, load_keras, open_run
@@ -101,7 +101,7 @@ def _checked_file(proto: Any, directory: Path, stem: str) -> tuple[Path, Any]:
         onnx.checker.check_model(str(path), full_check=True)
     except onnx.checker.ValidationError as exc:
         path.unlink(missing_ok=True)
-        raise MtkitError(f"the exported model fails onnx.checker ({str(exc).splitlines()[0]}); "
+        raise MtkitError(f"the exported model fails onnx.checker ({first_line(exc, 300)}); "
                          "nothing was written.") from None
     try:
         session = cpu_session(path)
@@ -158,8 +158,12 @@ def export_run(run: str | Path, out: str | Path | None = None,
                 failures.append(f"TensorFlow and onnxruntime disagree beyond rtol={opt.rtol:g}, "
                                 f"atol={opt.atol:g} on task(s) {', '.join(bad)}")
         if opt.precision != "fp32" and not failures:
-            final_path = _reduced(opt, src, plan, splits, fp32_path, fp32_session, report, tables,
-                                  failures, temps)
+            reduced = _reduced(opt, src, plan, splits, fp32_path, fp32_session)
+            temps.append(reduced.path)
+            report["quality"] = reduced.report
+            tables.append(reduced.table)
+            failures += reduced.failures
+            final_path = reduced.path
         report["passed"] = not failures
         rundir.write_json(report_path(target), report)
         if failures:
@@ -180,10 +184,21 @@ def export_run(run: str | Path, out: str | Path | None = None,
             t.unlink(missing_ok=True)
 
 
+@dataclass
+class ReducedModel:
+    """The fp16/int8 variant (a temp file) and the verdict of its metric check."""
+
+    path: Path
+    report: dict[str, Any]
+    table: str
+    failures: list[str]
+
+
 def _reduced(opt: ExportOptions, src: RunSource, plan: Any, splits: Any, fp32_path: Path,
-             fp32_session: Any, report: dict[str, Any], tables: list[str], failures: list[str],
-             temps: list[Path]) -> Path:
-    """Build the fp16/int8 variant, check it opens, judge its test metrics against fp32."""
+             fp32_session: Any) -> ReducedModel:
+    """Build the fp16/int8 variant, check it opens, judge its test metrics against fp32.
+
+    The caller owns the temp file (``path``) from the moment this returns."""
     import onnx
 
     specs = src.info["inputs"]
@@ -198,23 +213,26 @@ def _reduced(opt: ExportOptions, src: RunSource, plan: Any, splits: Any, fp32_pa
         calib = parity.cast_inputs(sample(source, opt.calibration_rows, seed=1).inputs, specs)
         reduced = quantize.to_int8(fp32_path, calib)
     metadata.attach(reduced, src.info, opt.precision)
-    path, session = _checked_file(reduced, fp32_path.parent, f"{fp32_path.name}.{opt.precision}")
-    temps.append(path)
     held = splits.test if splits.test is not None else splits.val
     if held is None:
         raise MtkitError(f"run '{src.run}' has no test or validation split to judge the "
                          f"{opt.precision} model on; set train.test_fraction > 0 and retrain.")
-    inputs = parity.cast_inputs(held.inputs, specs)
-    base = quality.onnx_scores(plan, fp32_session, inputs, held.labels)
-    other = quality.onnx_scores(plan, session, inputs, held.labels)
+    path, session = _checked_file(reduced, fp32_path.parent, f"{fp32_path.name}.{opt.precision}")
+    try:
+        inputs = parity.cast_inputs(held.inputs, specs)
+        base = quality.onnx_scores(plan, fp32_session, inputs, held.labels)
+        other = quality.onnx_scores(plan, session, inputs, held.labels)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     rows = quality.deltas(base, other, opt.max_metric_drop)
-    report["quality"] = {"split": "test" if splits.test is not None else "validation",
-                         "max_metric_drop": opt.max_metric_drop, "metrics": rows,
-                         "size_bytes": {"fp32": fp32_path.stat().st_size,
-                                        opt.precision: path.stat().st_size}}
-    tables.append(quality.table(rows, opt.precision, opt.max_metric_drop))
     bad = [f"{r['task']}.{r['metric']}" for r in rows if not r["ok"]]
-    if bad:
-        failures.append(f"the {opt.precision} model loses too much on {', '.join(bad)} "
-                        f"(more than {opt.max_metric_drop:g})")
-    return path
+    return ReducedModel(
+        path=path,
+        report={"split": "test" if splits.test is not None else "validation",
+                "max_metric_drop": opt.max_metric_drop, "metrics": rows,
+                "size_bytes": {"fp32": fp32_path.stat().st_size,
+                               opt.precision: path.stat().st_size}},
+        table=quality.table(rows, opt.precision, opt.max_metric_drop),
+        failures=[f"the {opt.precision} model loses too much on {', '.join(bad)} "
+                  f"(more than {opt.max_metric_drop:g})"] if bad else [])

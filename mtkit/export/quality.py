@@ -30,7 +30,7 @@ def direction(metric: str) -> int:
 def onnx_scores(plan: Any, session: Any, inputs: dict[str, np.ndarray],
                 labels: dict[str, np.ndarray], batch_size: int = 256) -> dict[str, Any]:
     """Per-task metrics (and dataset metrics) of an onnxruntime session; no losses."""
-    from mtkit.training.evaluate import score
+    from mtkit.scoring import score
 
     preds = run_session(session, inputs, batch_size)
     return score(plan, labels, preds, with_loss=False)

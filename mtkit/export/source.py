@@ -14,6 +14,7 @@ from typing import Any
 
 from mtkit import rundir
 from mtkit.errors import MtkitError
+from mtkit.run_info import RunInfo
 
 
 @dataclass
@@ -51,10 +52,11 @@ def open_run(run: str | Path) -> RunSource:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MtkitError(f"'{info_path}' is not valid JSON ({exc}); the run directory is "
                          "damaged: retrain with `mtkit train --out RUN --overwrite`.") from None
-    for key in ("inputs", "tasks"):
-        if not isinstance(info.get(key), dict) or not info[key]:
-            raise MtkitError(f"'{info_path}' has no '{key}' section; it was not written by this "
-                             "mtkit version. Retrain the run.")
+    try:
+        RunInfo.from_json(info)
+    except ValueError as exc:
+        raise MtkitError(f"'{info_path}' cannot be used: {exc}; it was not written by this "
+                         "mtkit version, or it was edited. Retrain the run.") from None
     if not (run / rundir.MODEL).is_file():
         raise MtkitError(f"run directory '{run}' has no model ({rundir.MODEL} is missing): "
                          "training did not finish an epoch. Finish it with `mtkit train --out "

@@ -1,4 +1,4 @@
-"""Predict a split and score it: per-task masked loss and metrics, plus dataset metrics."""
+"""Predict a split with the Keras model and score it (``mtkit.scoring``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from mtkit.data import Arrays, label_present
+from mtkit.data import Arrays
 from mtkit.planning import Plan
+from mtkit.scoring import score, weighted_total
+
+__all__ = ["evaluate_split", "predict_arrays", "score", "weighted_total"]
 
 
 def predict_arrays(model: Any, inputs: dict[str, np.ndarray], batch_size: int = 1024):
@@ -27,46 +30,5 @@ def predict_arrays(model: Any, inputs: dict[str, np.ndarray], batch_size: int = 
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
-def task_losses_np(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]):
-    """Masked mean loss per task, computed with the task's own loss plugin."""
-    from mtkit.training.masking import masked_mean
-
-    return {name: float(masked_mean(task.loss, labels[name], preds[name]))
-            for name, task in plan.tasks.items()}
-
-
-def score(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray],
-          with_loss: bool = True) -> dict[str, Any]:
-    """{"tasks": {task: {loss, metrics..., labelled}}, "dataset": {...}}.
-
-    A diverged model's outputs overflow in the metrics; the training loop reports that
-    itself (naming the task), so numpy's overflow warnings are silenced here.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        return _score(plan, labels, preds, with_loss)
-
-
-def _score(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray],
-           with_loss: bool) -> dict[str, Any]:
-    losses = task_losses_np(plan, labels, preds) if with_loss else {}
-    tasks: dict[str, Any] = {}
-    for name, task in plan.tasks.items():
-        y = labels[name]
-        present = label_present(y)
-        row: dict[str, Any] = {"labelled": int(present.sum())}
-        if with_loss:
-            row["loss"] = losses[name]
-        fns = task.head.metric_functions()
-        for m in task.metrics:
-            row[m] = fns[m](y[present], preds[name][present]) if present.any() else float("nan")
-        tasks[name] = row
-    return {"tasks": tasks, "dataset": plan.dataset.evaluate(labels, preds)}
-
-
 def evaluate_split(plan: Plan, model: Any, arrays: Arrays) -> dict[str, Any]:
     return score(plan, arrays.labels, predict_arrays(model, arrays.inputs))
-
-
-def weighted_total(plan: Plan, scores: dict[str, Any]) -> float:
-    """Σ task weight × task loss: the quantity early stopping monitors."""
-    return float(sum(plan.tasks[k].info.weight * v["loss"] for k, v in scores["tasks"].items()))

@@ -156,7 +156,7 @@ class Trainer:
 
     def train_epoch(self, epoch: int, callbacks: Any) -> dict[str, Any]:
         """Steps, the weighting's end of epoch, train/val evaluation → the history record."""
-        from mtkit.training.evaluate import weighted_total
+        from mtkit.scoring import weighted_total
 
         t0 = time.perf_counter()
         steps = self.run_steps(epoch)
