@@ -23,10 +23,13 @@ def plan(config: str | Path | dict[str, Any] | Config | None = None,
 
 def train(config: str | Path | dict[str, Any] | Config | None = None,
           out: str | Path = "runs/latest", overrides: list[str] | None = None,
-          resume: bool = False, overwrite: bool = False, quiet: bool = False):
+          resume: bool = False, overwrite: bool = False, quiet: bool = False,
+          init_from: str | Path | None = None):
     """Train a multitask model; returns a ``RunResult`` (run_dir, history, metrics, model).
 
-    With ``resume=True`` and ``config=None`` the run directory's own config is used.
+    ``overrides`` are ``--set`` strings (``["train.epochs=3"]``). With ``resume=True`` and
+    ``config=None`` the run directory's own config is used. ``init_from`` (a run directory)
+    starts from that run's weights, matched by layer name and shape.
     """
     from mtkit import rundir
     from mtkit.training.loop import run_training
@@ -34,7 +37,7 @@ def train(config: str | Path | dict[str, Any] | Config | None = None,
     if resume and config is None and (Path(out) / rundir.CONFIG).is_file():
         config = Path(out) / rundir.CONFIG
     return run_training(plan(config, overrides), out, resume=resume, overwrite=overwrite,
-                        quiet=quiet)
+                        quiet=quiet, init_from=Path(init_from) if init_from else None)
 
 
 def build_model(config: str | Path | dict[str, Any] | Config | None = None,

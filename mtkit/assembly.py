@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mtkit.dataprep import InputSpecs
@@ -23,6 +23,7 @@ class Assembled:
     model: Any  # keras.Model: inputs dict -> {task: output}
     features_model: Any  # keras.Model: inputs dict -> {"features": ..., "outputs": {...}}
     shared_variables: list[Any]  # the trunk's trainable variables
+    head_variables: dict[str, list[Any]] = field(default_factory=dict)  # per task: its head's
 
 
 @contextmanager
@@ -75,6 +76,7 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
             "Keras tensor or a dict {task: tensor}."
         )
     trunk = keras.Model(inputs, features, name="trunk")
+    trunk.trainable = plan.config.trunk.trainable  # frozen: BatchNormalization in inference mode
     shared = trunk(inputs)
     outputs = {}
     for name, task in plan.tasks.items():
@@ -90,5 +92,7 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
     model = keras.Model(inputs, outputs, name="mtkit_model")
     features_model = keras.Model(inputs, {"features": shared, "outputs": outputs},
                                  name="mtkit_features")
+    heads = {name: keras.Model(shared[name] if per_task else shared, out).trainable_variables
+             for name, out in outputs.items()}
     return Assembled(model=model, features_model=features_model,
-                     shared_variables=list(trunk.trainable_variables))
+                     shared_variables=list(trunk.trainable_variables), head_variables=heads)

@@ -54,6 +54,9 @@ def train(
     strategy: Annotated[str | None, typer.Option(
         help="auto, none, mirrored or multi-worker (reads TF_CONFIG); default: the config's "
         "train.strategy.")] = None,
+    init_from: Annotated[Path | None, typer.Option(
+        "--init-from", help="Start from the weights of a trained run (matched by layer name "
+        "and shape); see init_from.json in the new run.")] = None,
 ) -> None:
     """Train a multitask model from a config into a run directory."""
 
@@ -69,7 +72,9 @@ def train(
         run = out or Path("runs") / cfg.stem
         overrides = list(set_ or []) + ([f"train.strategy={strategy}"] if strategy else [])
         result = api.train(cfg, run, overrides=overrides, resume=resume, overwrite=overwrite,
-                           quiet=quiet)
+                           quiet=quiet, init_from=init_from)
+        if result.warm_start is not None:
+            typer.echo(result.warm_start.summary())
         typer.echo(f"run written to {result.run_dir}")
 
     guarded(go)

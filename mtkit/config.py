@@ -9,6 +9,8 @@ dotted field path.
 from __future__ import annotations
 
 import copy
+import difflib
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +52,12 @@ class InputSpec(_Strict):
 
 class TrunkConfig(_WithParams):
     type: str = Field(description="Trunk plugin name (e.g. mlp, conv).")
+    trainable: bool = Field(
+        True, description="false freezes the trunk: its weights stay as built or as loaded by "
+        "--init-from, and its BatchNormalization layers run in inference mode.")
+    learning_rate: float | None = Field(
+        None, gt=0.0, description="Learning rate of the trunk's weights (default: "
+        "train.learning_rate); its own optimizer of the same type.")
 
 
 class LossConfig(_WithParams):
@@ -61,6 +69,25 @@ class TaskConfig(_WithParams):
     loss: LossConfig | None = Field(None, description="Loss; default: the head's own.")
     weight: float = Field(1.0, ge=0.0, description="Fixed weight used by `sum`.")
     metrics: list[str] | None = Field(None, description="Metrics; default: the head's.")
+    class_weight: list[float] | dict[int, float] | Literal["balanced"] | None = Field(
+        None, description="Per-class weights of the training loss (classification, binary, "
+        "multilabel): a list (one per class), {class: weight} (others 1), or 'balanced' "
+        "(n_labelled / (classes × count of the class), from the train split).")
+    learning_rate: float | None = Field(
+        None, gt=0.0, description="Learning rate of this task's head weights (default: "
+        "train.learning_rate).")
+
+    @field_validator("class_weight")
+    @classmethod
+    def _class_weights(cls, v: Any) -> Any:
+        values = v if isinstance(v, list) else list(v.values()) if isinstance(v, dict) else []
+        if isinstance(v, list) and not v:
+            raise ValueError("the list of class weights is empty; give one weight per class")
+        if isinstance(v, dict) and any(k < 0 for k in v):
+            raise ValueError("class indices must be 0 or more")
+        if any(not math.isfinite(w) or w < 0 for w in values):
+            raise ValueError("class weights must be finite and 0 or more")
+        return v
 
     @field_validator("loss", mode="before")
     @classmethod
@@ -172,6 +199,14 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     out = copy.deepcopy(raw)
     for text in overrides:
         path, value = parse_override(text)
+        tasks = out.get("tasks")
+        if len(path) > 2 and path[0] == "tasks" and path[2] != "head" \
+                and isinstance(tasks, dict) and path[1] not in tasks:  # a typo: a task, no head
+            close = difflib.get_close_matches(path[1], [str(k) for k in tasks], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"--set {text}: the config has no task '{path[1]}'{hint}; tasks: "
+                              f"{', '.join(map(str, tasks))}. To add a task, give its head too "
+                              f"(--set tasks.{path[1]}.head=...).")
         node = out
         for part in path[:-1]:
             if not isinstance(node.get(part), dict):

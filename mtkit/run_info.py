@@ -33,6 +33,7 @@ class RunInfo:
     dataset: dict[str, Any] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     distribution: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)  # per-task/group options in force
 
     @classmethod
     def describe(cls, plan: Any, specs: Any, splits: Any) -> RunInfo:
@@ -72,4 +73,5 @@ class RunInfo:
                              f"{exc})") from None
         return cls(inputs=inputs, tasks=tasks, dataset=dict(raw.get("dataset") or {}),
                    sizes=dict(raw.get("sizes") or {}),
-                   distribution=dict(raw.get("distribution") or {}))
+                   distribution=dict(raw.get("distribution") or {}),
+                   training=dict(raw.get("training") or {}))

@@ -19,8 +19,10 @@ class Checkpoints:
         state = tf.Module()
         for k, v in weighting_vars.items():
             setattr(state, k, v)
-        self.ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, weighting=state,
-                                        epoch=self.epoch)
+        groups = optimizer.trackables() if hasattr(optimizer, "trackables") else {}
+        main = getattr(optimizer, "main", optimizer)  # a GroupedOptimizer's default group
+        self.ckpt = tf.train.Checkpoint(model=model, optimizer=main, weighting=state,
+                                        epoch=self.epoch, **groups)
         self.manager = tf.train.CheckpointManager(self.ckpt, run / rundir.CHECKPOINTS,
                                                   max_to_keep=2)
 

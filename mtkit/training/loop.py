@@ -37,6 +37,7 @@ class RunResult:
     history: list[dict[str, Any]]
     metrics: dict[str, Any]
     model: Any = None
+    warm_start: Any = None  # a WarmStartReport when the run started with init_from
 
 
 def fit(trainer: Trainer, callbacks: list[Callback]) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def default_callbacks(trainer: Trainer, quiet: bool) -> list[Callback]:
 
 
 def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: bool = False,
-                 quiet: bool = False) -> RunResult:
+                 quiet: bool = False, init_from: Path | None = None) -> RunResult:
     """Train ``plan`` into run directory ``out``.
 
     A new run that fails (or is interrupted) before its first epoch finished leaves no run
@@ -93,7 +94,8 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
              and expected_role(plan.config.train.strategy).is_chief)
     existed = run.exists()
     try:
-        return _run_training(plan, run, resume=resume, overwrite=overwrite, quiet=quiet)
+        return _run_training(plan, run, resume=resume, overwrite=overwrite, quiet=quiet,
+                             init_from=init_from)
     except BaseException:
         if fresh and run.is_dir() and not (run / rundir.HISTORY).exists():
             shutil.rmtree(run, ignore_errors=True)
@@ -103,7 +105,7 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
 
 
 def _run_training(plan: Plan, out: Path, resume: bool, overwrite: bool,
-                  quiet: bool) -> RunResult:
+                  quiet: bool, init_from: Path | None = None) -> RunResult:
     """Under ``multi-worker`` every worker runs this same program (collectives need all of
     them); only the chief writes ``out``, the others write to a temporary folder that is
     removed at the end, and read the chief's checkpoints when resuming."""
@@ -116,14 +118,15 @@ def _run_training(plan: Plan, out: Path, resume: bool, overwrite: bool,
     history = _read_history(out, plan) if resume else []
     import_tensorflow()
     with run_settings(plan.config.train, plan.source):
-        trainer = Trainer.build(plan, out, splits, specs, history, resume)
+        trainer = Trainer.build(plan, out, splits, specs, history, resume, init_from)
         try:
             trainer.write_run_files()
             metrics = fit(trainer, default_callbacks(trainer, quiet))
         finally:
             if not trainer.role.is_chief:
                 shutil.rmtree(trainer.run, ignore_errors=True)
-    return RunResult(run_dir=out, history=trainer.history, metrics=metrics, model=trainer.model)
+    return RunResult(run_dir=out, history=trainer.history, metrics=metrics, model=trainer.model,
+                     warm_start=trainer.extra.get("warm_start"))
 
 
 def _check_run_dir(run: Path, resume: bool, overwrite: bool) -> None:

@@ -24,8 +24,15 @@ def present_mask(y_true: Any) -> Any:
     return ok
 
 
-def masked_sum_and_count(loss: Loss, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
-    """(sum of per-example losses over labelled rows, number of labelled rows), float32."""
+def masked_sum_and_count(loss: Loss, y_true: Any, y_pred: Any,
+                         class_weights: Any = None) -> tuple[Any, Any]:
+    """(sum of per-example losses over labelled rows, number of labelled rows), float32.
+
+    ``class_weights`` (one float per class, for integer class labels) multiply each
+    labelled row's loss by its class's weight; the count stays the number of labelled rows
+    (as Keras' ``class_weight`` with ``sum_over_batch_size``), and a missing label still
+    contributes exactly zero.
+    """
     import tensorflow as tf
 
     y_true = tf.convert_to_tensor(y_true)
@@ -34,6 +41,9 @@ def masked_sum_and_count(loss: Loss, y_true: Any, y_pred: Any) -> tuple[Any, Any
     safe = tf.where(row_mask, y_true, tf.zeros_like(y_true))
     per = tf.cast(loss.per_example(safe, y_pred), tf.float32)
     per = tf.reshape(per, [-1])
+    if class_weights is not None:
+        index = tf.cast(tf.reshape(safe, [-1]), tf.int32)
+        per = per * tf.gather(tf.constant(class_weights, tf.float32), index)
     per = tf.where(present, per, tf.zeros_like(per))
     return tf.reduce_sum(per), tf.reduce_sum(tf.cast(present, tf.float32))
 

@@ -11,7 +11,7 @@ keeps non-linear combinations such as ``log_sum`` exact under any number of repl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mtkit.errors import MtkitError
@@ -27,6 +27,7 @@ class StepParts:
     shared_variables: list[Any]
     optimizer: Any
     strategy: Any
+    class_weights: dict[str, Any] = field(default_factory=dict)  # task → per-class weights
 
 
 def _all_reduce_sum(value: Any) -> Any:
@@ -36,13 +37,15 @@ def _all_reduce_sum(value: Any) -> Any:
     return ctx.all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
-def task_losses(plan: Plan, outputs: dict[str, Any], labels: dict[str, Any]):
+def task_losses(plan: Plan, outputs: dict[str, Any], labels: dict[str, Any],
+                class_weights: dict[str, Any] | None = None):
     """Per task: (surrogate loss for gradients, global loss value, global labelled count)."""
     import tensorflow as tf
 
     surrogate, values, counts = {}, {}, {}
     for name, task in plan.tasks.items():
-        local_sum, local_count = masked_sum_and_count(task.loss, labels[name], outputs[name])
+        local_sum, local_count = masked_sum_and_count(task.loss, labels[name], outputs[name],
+                                                      (class_weights or {}).get(name))
         count = _all_reduce_sum(local_count)
         share = tf.math.divide_no_nan(local_sum, count)
         value = tf.stop_gradient(_all_reduce_sum(share))
@@ -91,6 +94,12 @@ def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
     """Refuse a gradient weighting on a model whose tasks share no trainable parameters."""
     if plan.weighting.mode == WeightingMode.LOSS or shared_variables:
         return
+    if not plan.config.trunk.trainable:
+        raise MtkitError(
+            f"{plan.source}: field 'trunk.trainable': weighting '{plan.config.weighting.type}' "
+            "balances the tasks' gradients on the shared (trunk) parameters, but the trunk is "
+            "frozen, so no gradient reaches it; use a loss weighting (sum, uncertainty, dwa, rlw) "
+            "while the trunk is frozen, or set trunk.trainable: true.")
     raise MtkitError(
         f"{plan.source}: field 'weighting.type': weighting '{plan.config.weighting.type}' balances "
         f"the tasks' gradients on the shared (trunk) parameters, but trunk "
@@ -123,7 +132,7 @@ def _forward(plan: Plan, parts: StepParts, inputs: Any, labels: Any, with_featur
         features, outputs = res["features"], res["outputs"]
     else:
         outputs = parts.model(inputs, training=True)
-    losses, values, counts = task_losses(plan, outputs, labels)
+    losses, values, counts = task_losses(plan, outputs, labels, parts.class_weights)
     present = {k: c > 0 for k, c in counts.items()}
     model_losses = parts.model.losses
     reg = tf.add_n(model_losses) / n_rep if model_losses else tf.constant(0.0)

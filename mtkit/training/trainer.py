@@ -24,6 +24,9 @@ from mtkit.run_info import RunInfo
 from mtkit.training.checkpoints import Checkpoints
 from mtkit.training.epoch_data import EpochData, model_view
 
+WARM_START = "init_from.json"
+"""Which weights ``--init-from`` loaded, skipped or left new (in the run directory)."""
+
 
 @dataclass
 class StepLog:
@@ -81,35 +84,50 @@ class Trainer:
 
     @classmethod
     def build(cls, plan: Plan, out: Path, splits: Splits, specs: InputSpecs,
-              history: list[dict[str, Any]], resume: bool) -> Trainer:
-        """Strategy, model, optimizer and checkpoints; restores a resumed run's state."""
+              history: list[dict[str, Any]], resume: bool,
+              init_from: Path | None = None) -> Trainer:
+        """Strategy, model, optimizer and checkpoints; restores a resumed run's state (or
+        starts from another run's weights with ``init_from``). Writes nothing."""
         from mtkit.assembly import build_model
+        from mtkit.training.class_weights import resolve_class_weights
         from mtkit.training.distribute import check_batch, make_strategy
         from mtkit.training.optimizers import make_optimizer
+        from mtkit.training.param_groups import make_grouped
         from mtkit.training.step import StepParts, check_gradient_weighting, make_train_step
+        from mtkit.training.warm_start import warm_start
 
         cfg = plan.config.train
+        class_weights = resolve_class_weights(plan, splits.train)
         strategy, role = make_strategy(cfg.strategy, cfg.devices, cfg.worker_timeout)
         check_batch(cfg.batch_size, strategy.num_replicas_in_sync, plan.source)
         run = out if role.is_chief else Path(tempfile.mkdtemp(prefix="mtkit-worker-"))
         with strategy.scope():
             assembled = build_model(plan, specs)
             check_gradient_weighting(plan, assembled.shared_variables)  # before any write
-            optimizer = make_optimizer(cfg.optimizer, cfg.learning_rate, cfg.mixed_precision)
+            optimizer = make_grouped(
+                plan, make_optimizer(cfg.optimizer, cfg.learning_rate, cfg.mixed_precision),
+                assembled, lambda rate: make_optimizer(cfg.optimizer, rate))
             plan.weighting.setup(plan.task_infos)
             optimizer.build(assembled.model.trainable_variables + [
                 v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)])
+        warm = warm_start(assembled.model, init_from) if init_from and not resume else None
         ckpt = Checkpoints(run, assembled.model, optimizer, plan.weighting.variables())
         start_epoch = 0
         if resume:  # read the run's state before writing anything into it
             start_epoch = ckpt.restore(out / rundir.CHECKPOINTS)
             history = history[:start_epoch]
-            optimizer.learning_rate = cfg.learning_rate  # restored from the checkpoint: config wins
+            # restored from the checkpoint: the config's rates win
+            if hasattr(optimizer, "reset_learning_rates"):
+                optimizer.reset_learning_rates(cfg.learning_rate)
+            else:
+                optimizer.learning_rate = cfg.learning_rate
         t = cls(plan=plan, splits=splits, specs=specs, strategy=strategy, role=role, run=run,
                 shared_run=out, assembled=assembled, optimizer=optimizer, checkpoints=ckpt,
                 history=history, start_epoch=start_epoch)
+        t.extra = {"class_weights": class_weights, "warm_start": warm}
         t.step = make_train_step(plan, StepParts(assembled.model, assembled.features_model,
-                                                 assembled.shared_variables, optimizer, strategy),
+                                                 assembled.shared_variables, optimizer, strategy,
+                                                 class_weights),
                                  jit_compile=cfg.jit_compile)
         t.epoch_data = EpochData(plan, splits.train)
         t.train_sample = model_view(plan, sample(splits.train, cfg.train_metrics_rows, cfg.seed),
@@ -125,7 +143,16 @@ class Trainer:
         info.distribution = {"strategy": type(self.strategy).__name__,
                              "replicas": int(self.strategy.num_replicas_in_sync),
                              "workers": self.role.num_workers}
+        from mtkit.training.class_weights import describe
+        from mtkit.training.param_groups import group_rates
+
+        info.training = {"class_weights": describe(self.extra.get("class_weights") or {}),
+                         "learning_rates": group_rates(self.plan),
+                         "trunk_trainable": self.plan.config.trunk.trainable}
         rundir.write_json(self.run / rundir.INFO, info.to_json())
+        warm = self.extra.get("warm_start")
+        if warm is not None:
+            rundir.write_json(self.run / WARM_START, warm.to_json())
 
     def run_steps(self, epoch: int) -> StepLog:
         """One epoch of steps. Results stay on the device and are fetched once at the end

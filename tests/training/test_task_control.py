@@ -1,0 +1,156 @@
+"""Per-task control (issue 23): class weights, per-group learning rates, a frozen trunk,
+and warm start of a bigger config from a trained run — real training runs, tiny models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import mtkit
+from mtkit import rundir
+from tests.conftest import assert_clean_error, run_cli
+
+TASKS = {"a": {"head": "classification", "classes": 3}, "b": {"head": "binary"},
+         "c": {"head": "regression"}}
+
+
+def _config(tasks=None, **train) -> dict:
+    return {"data": {"dataset": "synthetic", "rows": 240, "features": 6},
+            "trunk": {"type": "mlp", "units": [8], "batch_norm": True},
+            "tasks": tasks or TASKS,
+            "train": {"epochs": 2, "batch_size": 32, "seed": 2, "learning_rate": 0.01, **train}}
+
+
+def _weights(model) -> dict[str, np.ndarray]:
+    from mtkit.training.warm_start import _layers
+
+    return {f"{name}/{i}": w.numpy().copy() for name, layer in _layers(model).items()
+            for i, w in enumerate(layer.weights)}
+
+
+def test_class_weighted_masked_loss_matches_a_hand_computation():
+    from mtkit.builtin.losses.sparse_categorical_crossentropy import (
+        SparseCategoricalCrossentropy,
+    )
+    from mtkit.training.masking import masked_sum_and_count
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=8).astype(np.float32)
+    y = np.array([0, 1, 2, -1, 2, -1, 0, 1])
+    cw = np.array([0.5, 2.0, 3.0], np.float32)
+    loss = SparseCategoricalCrossentropy(SparseCategoricalCrossentropy.Params())
+    total, count = masked_sum_and_count(loss, y, probs, cw)
+    present = y >= 0
+    expected = sum(-np.log(probs[i, y[i]]) * cw[y[i]] for i in np.flatnonzero(present))
+    np.testing.assert_allclose(float(total), expected, rtol=1e-5)
+    assert float(count) == present.sum()  # the mean divides by labelled rows, as Keras does
+    # a batch whose labels are all missing contributes exactly zero
+    total0, count0 = masked_sum_and_count(loss, np.full(8, -1), probs, cw)
+    assert float(total0) == 0.0 and float(count0) == 0.0
+
+
+def test_balanced_class_weights_equal_scikit_learns():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from mtkit.data import Arrays
+    from mtkit.training.class_weights import resolve_class_weights
+
+    y = np.array([0, 0, 0, 0, 1, 2, 2, -1, -1, 1, 0])
+    cfg = _config({"a": {"head": "classification", "classes": 3, "class_weight": "balanced"}})
+    plan = mtkit.plan(cfg)
+    got = resolve_class_weights(plan, Arrays(inputs={}, labels={"a": y}))["a"]
+    ref = compute_class_weight("balanced", classes=np.arange(3), y=y[y >= 0])
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_group_learning_rates_scale_one_sgd_step(tmp_path):
+    """w(lr) = w0 - lr·g after one SGD step: with task a's rate 0.1, 0.2, 0.3 its head moves
+    by equal differences, while the trunk and the other heads move exactly alike."""
+    runs = []
+    for i, lr in enumerate((0.1, 0.2, 0.3)):
+        tasks = {**TASKS, "a": {**TASKS["a"], "learning_rate": lr}}
+        cfg = _config(tasks, optimizer="sgd", learning_rate=0.05, epochs=1, steps_per_epoch=1)
+        cfg["trunk"]["batch_norm"] = False
+        runs.append(_weights(mtkit.train(cfg, out=tmp_path / f"r{i}", quiet=True).model))
+    head_a = [k for k in runs[0] if k.startswith("a/")]
+    others = [k for k in runs[0] if k not in head_a]
+    assert head_a and any(k.startswith("trunk/") for k in others)
+    for k in head_a:
+        step1, step2 = runs[1][k] - runs[0][k], runs[2][k] - runs[1][k]
+        np.testing.assert_allclose(step1, step2, atol=1e-6)
+        assert np.abs(step1).max() > 1e-5  # the head really moved with its rate
+    for k in others:
+        np.testing.assert_array_equal(runs[0][k], runs[1][k])
+        np.testing.assert_array_equal(runs[1][k], runs[2][k])
+    info = json.loads((tmp_path / "r2" / rundir.INFO).read_text())
+    assert info["training"]["learning_rates"] == {"a": 0.3}
+
+
+def test_warm_start_into_a_bigger_config_with_a_frozen_trunk(tmp_path):
+    three = mtkit.train(_config(), out=tmp_path / "three", quiet=True)
+    before = _weights(three.model)
+    tasks = {**TASKS, "d": {"head": "binary"}}
+    cfg = _config(tasks)
+    cfg["trunk"]["trainable"] = False
+    four = mtkit.train(cfg, out=tmp_path / "four", quiet=True, init_from=tmp_path / "three")
+    after = _weights(four.model)
+    report = json.loads((tmp_path / "four" / "init_from.json").read_text())
+    assert four.warm_start is not None and not report["skipped"]
+    assert all(x.startswith("d") for x in report["new"]) and report["new"]
+    trunk = [k for k in before if k.startswith("trunk/")]
+    assert any("bn" in k for k in trunk)  # BatchNorm moving statistics are frozen too
+    for k in trunk:  # frozen: bit-identical after training
+        np.testing.assert_array_equal(after[k], before[k])
+    for k in before:  # the old heads started from the trained run and went on training
+        if k.startswith(("a", "b", "c")) and not k.startswith("trunk"):
+            assert not np.array_equal(after[k], before[k]) or k.endswith("/1")
+    first = four.history[0]["train"]
+    assert first["a"]["loss"] < three.history[0]["train"]["a"]["loss"]  # warm, not from scratch
+
+
+@pytest.mark.parametrize("tasks,needle", [
+    ({"a": {"head": "classification", "classes": 3, "class_weight": [1, 2]}},
+     "2 weights given for the 3 classes"),
+    ({"a": {"head": "classification", "classes": 3, "class_weight": [1, -2, 1]}},
+     "class weights must be finite and 0 or more"),
+    ({"a": {"head": "classification", "classes": 3, "class_weight": {5: 2.0}}},
+     "class 5 does not exist"),
+    ({"m": {"head": "multilabel", "classes": 2, "class_weight": [1, 2]}},
+     "class weights apply to heads whose label is one class per row"),
+])
+def test_bad_class_weights_are_clean_errors(tmp_path, tasks, needle):
+    import yaml
+
+    path = tmp_path / "cfg.yaml"
+    cfg = _config(tasks)
+    path.write_text(yaml.safe_dump(cfg))
+    proc = run_cli("train", str(path), "--out", str(tmp_path / "run"), "--quiet")
+    assert_clean_error(proc, "class_weight", needle)
+    assert not (tmp_path / "run").exists()
+
+
+def test_init_from_a_run_with_another_trunk_is_refused_and_writes_nothing(tmp_path):
+    import yaml
+
+    mtkit.train(_config(epochs=1), out=tmp_path / "src", quiet=True)
+    cfg = _config()
+    cfg["trunk"]["units"] = [16]  # every trunk weight has another shape
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = run_cli("train", str(path), "--out", str(tmp_path / "run"), "--quiet",
+                   "--init-from", str(tmp_path / "src"))
+    assert_clean_error(proc, "--init-from", "none of the trunk's weights fits this model")
+    assert not (tmp_path / "run").exists()
+
+
+def test_learning_rate_for_an_unknown_task_names_it(tmp_path):
+    import yaml
+
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(_config()))
+    proc = run_cli("train", str(path), "--out", str(tmp_path / "run"), "--quiet",
+                   "--set", "tasks.bb.learning_rate=0.1")
+    assert_clean_error(proc, "no task 'bb'", "did you mean 'b'")
+    assert not (tmp_path / "run").exists()
