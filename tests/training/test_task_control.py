@@ -154,3 +154,19 @@ def test_learning_rate_for_an_unknown_task_names_it(tmp_path):
                    "--set", "tasks.bb.learning_rate=0.1")
     assert_clean_error(proc, "no task 'bb'", "did you mean 'b'")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("weighting", ["sum", "pcgrad"])
+def test_group_rates_resume_equal_a_straight_run(tmp_path, weighting):
+    """Each group's optimizer state is checkpointed: 1 epoch + resume = 2 epochs straight
+    (in loss mode and in a gradient mode, whose step builds its own update list)."""
+    tasks = {**TASKS, "b": {**TASKS["b"], "learning_rate": 0.03}}
+    cfg = _config(tasks, epochs=2)
+    cfg["trunk"]["learning_rate"] = 0.003
+    cfg["weighting"] = weighting
+    straight = mtkit.train(cfg, out=tmp_path / "straight", quiet=True)
+    mtkit.train({**cfg, "train": {**cfg["train"], "epochs": 1}}, out=tmp_path / "cut", quiet=True)
+    resumed = mtkit.train(cfg, out=tmp_path / "cut", quiet=True, resume=True)
+    a, b = _weights(straight.model), _weights(resumed.model)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-6, err_msg=k)
