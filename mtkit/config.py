@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mtkit.errors import ConfigError
 
@@ -105,6 +112,69 @@ class EarlyStopping(_Strict):
     restore_best: bool = Field(True, description="Keep the weights of the best epoch.")
 
 
+SCHEDULES = ("constant", "cosine", "cosine_restarts", "linear", "exponential", "step",
+             "plateau", "one_cycle")
+
+_SCHEDULE_FIELDS = {
+    "constant": set(),
+    "cosine": {"decay_epochs", "alpha"},
+    "cosine_restarts": {"decay_epochs", "alpha", "t_mul", "m_mul"},
+    "linear": {"decay_epochs", "end_factor"},
+    "exponential": {"decay_epochs", "decay_rate"},
+    "step": {"boundaries", "decay_rate"},
+    "plateau": {"decay_rate", "patience", "min_factor"},
+    "one_cycle": {"pct_start", "div_factor", "final_div_factor"},
+}
+
+
+class ScheduleConfig(_Strict):
+    """The learning rate over training, from ``train.learning_rate`` (the peak)."""
+
+    type: str = Field("constant", description=f"One of {', '.join(SCHEDULES)}.")
+    warmup_steps: int = Field(0, ge=0, description="Linear warmup from 0 over this many steps.")
+    warmup_epochs: float = Field(0.0, ge=0.0, description="Warmup in epochs (instead of steps).")
+    decay_epochs: float | None = Field(
+        None, gt=0.0, description="cosine/linear/exponential: epochs of one decay period "
+        "(cosine_restarts: the first period); default: the whole run after warmup.")
+    alpha: float = Field(0.0, ge=0.0, le=1.0, description="cosine: final rate as a fraction.")
+    t_mul: float = Field(2.0, gt=0.0, description="cosine_restarts: period growth per restart.")
+    m_mul: float = Field(1.0, gt=0.0, description="cosine_restarts: peak factor per restart.")
+    end_factor: float = Field(0.0, ge=0.0, description="linear: final rate as a fraction.")
+    decay_rate: float = Field(
+        0.1, gt=0.0, description="exponential: factor per decay period; step: factor at each "
+        "boundary; plateau: factor when val_loss stalls.")
+    boundaries: list[float] = Field(default_factory=list,
+                                    description="step: epochs at which the rate is multiplied.")
+    patience: int = Field(2, ge=1, description="plateau: epochs without improvement.")
+    min_factor: float = Field(0.0, ge=0.0, description="plateau: lowest rate as a fraction.")
+    pct_start: float = Field(0.3, gt=0.0, lt=1.0, description="one_cycle: share of rising steps.")
+    div_factor: float = Field(25.0, gt=1.0, description="one_cycle: start rate = peak / this.")
+    final_div_factor: float = Field(1e4, gt=1.0,
+                                    description="one_cycle: final rate = start / this.")
+
+    @field_validator("type")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in SCHEDULES:
+            close = difflib.get_close_matches(v, SCHEDULES, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ValueError(f"unknown schedule '{v}'; {hint}known: {', '.join(SCHEDULES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _fields_fit_type(self) -> ScheduleConfig:
+        given = self.model_fields_set - {"type", "warmup_steps", "warmup_epochs"}
+        extra = sorted(given - _SCHEDULE_FIELDS[self.type])
+        if extra:
+            raise ValueError(f"{', '.join(extra)} does not apply to schedule '{self.type}' "
+                             f"(it takes: {', '.join(sorted(_SCHEDULE_FIELDS[self.type])) or 'nothing'})")
+        if self.warmup_steps and self.warmup_epochs:
+            raise ValueError("give warmup_steps or warmup_epochs, not both")
+        if self.boundaries != sorted(self.boundaries) or any(b <= 0 for b in self.boundaries):
+            raise ValueError("step boundaries must be positive epochs in increasing order")
+        return self
+
+
 OPTIMIZERS: dict[str, str] = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
                               "rmsprop": "RMSprop"}
 """Optimizer names a config may use → the ``keras.optimizers`` class each one builds."""
@@ -115,7 +185,19 @@ class TrainConfig(_Strict):
     batch_size: int = Field(64, ge=1, description="Global batch size (all replicas).")
     optimizer: Literal[tuple(OPTIMIZERS)] = Field(  # type: ignore[valid-type]
         "adam", description="Keras optimizer.")
-    learning_rate: float = Field(1e-3, gt=0.0, description="Optimizer learning rate (never rescaled).")
+    learning_rate: float = Field(
+        1e-3, gt=0.0, description="Optimizer learning rate (never rescaled); the schedule's peak.")
+    schedule: ScheduleConfig | None = Field(
+        None, description="Learning-rate schedule (keras.optimizers.schedules); default constant.")
+    clip_norm: float | None = Field(None, gt=0.0, description="Clip the global gradient norm.")
+    clip_value: float | None = Field(None, gt=0.0, description="Clip each gradient element.")
+    weight_decay: float | None = Field(
+        None, ge=0.0, description="Decoupled weight decay (every optimizer: Keras applies it).")
+    ema: float | None = Field(
+        None, gt=0.0, lt=1.0, description="Keep an exponential moving average of the weights "
+        "with this momentum (e.g. 0.999); the final model, its metrics and exports use it.")
+    time_budget: float | None = Field(
+        None, gt=0.0, description="Seconds of training; no epoch starts once they are spent.")
     seed: int = Field(0, description="Seeds data splits, shuffling, initialisation, dropout.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")
     validation_fraction: float = Field(
@@ -136,6 +218,19 @@ class TrainConfig(_Strict):
     worker_timeout: float = Field(
         300.0, gt=0.0, description="Seconds a collective may wait for a peer before failing.")
     checkpoint: bool = Field(True, description="Checkpoint every epoch (needed by --resume).")
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule_shorthand(cls, v: Any) -> Any:
+        return {"type": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _ema_and_best(self) -> TrainConfig:
+        if self.ema is not None and self.early_stopping and self.early_stopping.restore_best:
+            raise ValueError("ema and early_stopping.restore_best both choose the final weights; "
+                             "set early_stopping.restore_best: false to keep the averaged ones, "
+                             "or drop ema")
+        return self
 
 
 class Config(_Strict):

@@ -52,13 +52,13 @@ def fit(trainer: Trainer, callbacks: list[Callback]) -> dict[str, Any]:
         with peers_guard(role.worker_index, role.num_workers, lambda: trainer.epoch,
                          trainer.shared_run):
             for epoch in range(trainer.start_epoch + 1, trainer.config.epochs + 1):
+                if trainer.stop_training:
+                    break
                 trainer.epoch = epoch
                 cbs.on_epoch_begin(epoch)
                 record = trainer.train_epoch(epoch, cbs)
                 trainer.history.append(record)
                 cbs.on_epoch_end(epoch, record)
-                if trainer.stop_training:
-                    break
         cbs.on_train_end()
         metrics = trainer.final_metrics()
         cbs.on_final_metrics(metrics)
@@ -70,14 +70,24 @@ def fit(trainer: Trainer, callbacks: list[Callback]) -> dict[str, Any]:
 def default_callbacks(trainer: Trainer, quiet: bool) -> list[Callback]:
     """The callbacks of an ``mtkit train`` run, in the order their hooks must run: the
     divergence guard before anything is shown or written, files last."""
+    from mtkit.training.callbacks.time_budget import TimeBudget
+    from mtkit.training.callbacks.weight_average import WeightAverage
+    from mtkit.training.schedules import ReduceOnPlateau
+
     cfg = trainer.config
-    early = EarlyStopping(cfg.early_stopping)
     callbacks: list[Callback] = [DivergenceGuard(),
                                  ProgressBar(list(trainer.plan.tasks),
                                              quiet=quiet or not trainer.role.is_chief)]
     if cfg.tensorboard:
         callbacks.append(TensorBoard())
-    return callbacks + [early, RunFiles(early)]
+    if cfg.time_budget is not None:
+        callbacks.append(TimeBudget(cfg.time_budget))
+    if cfg.schedule is not None and cfg.schedule.type == "plateau":
+        callbacks.append(ReduceOnPlateau(cfg.schedule))
+    callbacks.append(EarlyStopping(cfg.early_stopping))
+    if cfg.ema is not None:
+        callbacks.append(WeightAverage())
+    return callbacks + [RunFiles()]
 
 
 def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: bool = False,

@@ -19,6 +19,7 @@ from mtkit import rundir
 from mtkit.config import dump_config
 from mtkit.data import Splits, sample
 from mtkit.dataprep import InputSpecs
+from mtkit.errors import ConfigError
 from mtkit.planning import Plan
 from mtkit.run_info import RunInfo
 from mtkit.training.checkpoints import Checkpoints
@@ -67,6 +68,7 @@ class Trainer:
     epoch: int = 0
     stop_training: bool = False
     stopped_early: bool = False
+    weights_replaced: bool = False  # set when a callback swaps the final weights in
     progress: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -91,22 +93,28 @@ class Trainer:
         from mtkit.assembly import build_model
         from mtkit.training.class_weights import resolve_class_weights
         from mtkit.training.distribute import check_batch, make_strategy
-        from mtkit.training.optimizers import make_optimizer
+        from mtkit.training.optimizers import has_fixed_rate, make_optimizer
         from mtkit.training.param_groups import make_grouped
         from mtkit.training.step import StepParts, check_gradient_weighting, make_train_step
         from mtkit.training.warm_start import warm_start
 
         cfg = plan.config.train
+        if cfg.schedule is not None and cfg.schedule.type == "plateau" and splits.val is None:
+            raise ConfigError(f"{plan.source}: field 'train.schedule.type': 'plateau' lowers the "
+                              "rate when val_loss stalls, and this run has no validation split; "
+                              "set train.validation_fraction > 0 or use another schedule.")
         class_weights = resolve_class_weights(plan, splits.train)
         strategy, role = make_strategy(cfg.strategy, cfg.devices, cfg.worker_timeout)
         check_batch(cfg.batch_size, strategy.num_replicas_in_sync, plan.source)
         run = out if role.is_chief else Path(tempfile.mkdtemp(prefix="mtkit-worker-"))
+        epoch_data = EpochData(plan, splits.train)
+        spe = epoch_data.steps_per_epoch()
         with strategy.scope():
             assembled = build_model(plan, specs)
             check_gradient_weighting(plan, assembled.shared_variables)  # before any write
             optimizer = make_grouped(
-                plan, make_optimizer(cfg.optimizer, cfg.learning_rate, cfg.mixed_precision),
-                assembled, lambda rate: make_optimizer(cfg.optimizer, rate))
+                plan, make_optimizer(cfg, cfg.learning_rate, spe, cfg.mixed_precision),
+                assembled, lambda rate: make_optimizer(cfg, rate, spe))
             plan.weighting.setup(plan.task_infos)
             optimizer.build(assembled.model.trainable_variables + [
                 v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)])
@@ -116,10 +124,10 @@ class Trainer:
         if resume:  # read the run's state before writing anything into it
             start_epoch = ckpt.restore(out / rundir.CHECKPOINTS)
             history = history[:start_epoch]
-            # restored from the checkpoint: the config's rates win
-            if hasattr(optimizer, "reset_learning_rates"):
+            # restored from the checkpoint: the config's rates win (a schedule is rebuilt)
+            if hasattr(optimizer, "reset_learning_rates") and has_fixed_rate(cfg):
                 optimizer.reset_learning_rates(cfg.learning_rate)
-            else:
+            elif has_fixed_rate(cfg):
                 optimizer.learning_rate = cfg.learning_rate
         t = cls(plan=plan, splits=splits, specs=specs, strategy=strategy, role=role, run=run,
                 shared_run=out, assembled=assembled, optimizer=optimizer, checkpoints=ckpt,
@@ -129,7 +137,7 @@ class Trainer:
                                                  assembled.shared_variables, optimizer, strategy,
                                                  class_weights),
                                  jit_compile=cfg.jit_compile)
-        t.epoch_data = EpochData(plan, splits.train)
+        t.epoch_data = epoch_data
         t.train_sample = model_view(plan, sample(splits.train, cfg.train_metrics_rows, cfg.seed),
                                     specs)
         t.global_step = start_epoch * t.steps_per_epoch

@@ -23,7 +23,6 @@ class EarlyStopping(Callback):
         self.best = math.inf
         self.since_best = 0
         self.best_weights: list[Any] | None = None
-        self.restored = False
 
     def on_train_begin(self) -> None:
         history = self.trainer.history
@@ -49,4 +48,4 @@ class EarlyStopping(Callback):
     def on_train_end(self) -> None:
         if self.config and self.config.restore_best and self.best_weights is not None:
             self.trainer.model.set_weights(self.best_weights)
-            self.restored = True
+            self.trainer.weights_replaced = True

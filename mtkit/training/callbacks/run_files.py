@@ -2,8 +2,8 @@
 
 After every epoch: ``history.json``, ``model.keras``, then the checkpoint — last, so a
 run killed between these writes resumes from the previous checkpoint and its history is
-cut back to match. At the end: ``model.keras`` again if early stopping restored the best
-weights, ``metrics.json`` and ``curves.png``.
+cut back to match. At the end: ``model.keras`` again if a callback replaced the final weights
+(early stopping's best epoch, the weight average), ``metrics.json`` and ``curves.png``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 
 from mtkit import rundir
 from mtkit.training.callbacks.base import Callback
-from mtkit.training.callbacks.early_stopping import EarlyStopping
 
 
 def model_save(model: Any, path: Path) -> None:
@@ -21,9 +20,6 @@ def model_save(model: Any, path: Path) -> None:
 
 
 class RunFiles(Callback):
-    def __init__(self, early_stopping: EarlyStopping) -> None:
-        self.early_stopping = early_stopping
-
     def on_epoch_end(self, epoch: int, record: dict[str, Any]) -> None:
         t = self.trainer
         rundir.write_json(t.run / rundir.HISTORY, {"epochs": t.history})
@@ -32,7 +28,7 @@ class RunFiles(Callback):
             t.checkpoints.save(epoch)
 
     def on_train_end(self) -> None:
-        if self.early_stopping.restored:
+        if self.trainer.weights_replaced:  # best epoch restored, or averaged weights
             model_save(self.trainer.model, self.trainer.run / rundir.MODEL)
 
     def on_final_metrics(self, metrics: dict[str, Any]) -> None:
