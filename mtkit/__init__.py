@@ -32,6 +32,7 @@ _LAZY = {
     "plan": "mtkit.api",
     "load_config": "mtkit.config",
     "Predictor": "mtkit.runtime",
+    "compare": "mtkit.comparison",
 }
 
 __all__ = sorted(_LAZY)

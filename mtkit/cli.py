@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from mtkit.commands._common import run_guarded as guarded
+from mtkit.commands.compare import compare, report
 from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
 from mtkit.commands.new_plugin import new_plugin
@@ -108,6 +109,8 @@ app.command()(export)
 app.command()(predict)
 app.command()(evaluate)
 app.command("new-plugin")(new_plugin)
+app.command()(compare)
+app.command()(report)
 
 
 def main() -> None:

@@ -198,6 +198,9 @@ class TrainConfig(_Strict):
         "with this momentum (e.g. 0.999); the final model, its metrics and exports use it.")
     time_budget: float | None = Field(
         None, gt=0.0, description="Seconds of training; no epoch starts once they are spent.")
+    diagnostics_rows: int = Field(
+        0, ge=0, description="After each epoch, record per-task gradient norms and pairwise "
+        "cosines on the trunk (and loss-mode task weights) on this many fixed train rows; 0: off.")
     seed: int = Field(0, description="Seeds data splits, shuffling, initialisation, dropout.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")
     validation_fraction: float = Field(

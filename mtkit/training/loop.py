@@ -82,6 +82,10 @@ def default_callbacks(trainer: Trainer, quiet: bool) -> list[Callback]:
         callbacks.append(TensorBoard())
     if cfg.time_budget is not None:
         callbacks.append(TimeBudget(cfg.time_budget))
+    if cfg.diagnostics_rows:
+        from mtkit.training.callbacks.diagnostics import Diagnostics
+
+        callbacks.append(Diagnostics(cfg.diagnostics_rows))
     if cfg.schedule is not None and cfg.schedule.type == "plateau":
         callbacks.append(ReduceOnPlateau(cfg.schedule))
     callbacks.append(EarlyStopping(cfg.early_stopping))
