@@ -17,6 +17,7 @@ from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
 from mtkit.commands.new_plugin import new_plugin
 from mtkit.commands.predict import predict
+from mtkit.commands.serve import serve
 from mtkit.errors import MtkitError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -108,6 +109,7 @@ def plugins(
 app.command()(export)
 app.command()(predict)
 app.command()(evaluate)
+app.command()(serve)
 app.command("new-plugin")(new_plugin)
 app.command()(compare)
 app.command()(report)

@@ -83,9 +83,15 @@ class Predictor:
     def inputs(self) -> dict[str, dict[str, Any]]:
         return dict(self.meta.inputs)
 
+    def prepare(self, inputs: Any, source: str | None = None) -> dict[str, np.ndarray]:
+        """User inputs → the checked arrays the model takes (``DataError`` naming the input
+        otherwise). The one place inputs are parsed: ``run`` starts here, and ``mtkit serve``
+        checks each request with it before batching, so both accept the same forms."""
+        return check_inputs(inputs, self.meta.inputs, source or str(self.path))
+
     def run(self, inputs: Any) -> dict[str, np.ndarray]:
         """Raw outputs ``{task: array (N, ...)}``; large inputs go through in batches."""
-        arrays = check_inputs(inputs, self.meta.inputs, str(self.path))
+        arrays = self.prepare(inputs)
         n = len(next(iter(arrays.values())))
         names = list(self.meta.tasks)
         if n == 0:

@@ -1,0 +1,166 @@
+"""Dynamic batching: concurrent requests for one model → one onnxruntime call → split back.
+
+Requests wait in a bounded queue. The batching task takes the oldest one, waits up to
+``max_delay`` (from that request's arrival) for others until ``max_batch_size`` rows are
+there, and runs them as one ``Predictor.predict`` call in its own thread, so the event
+loop keeps reading requests meanwhile; requests that arrive during a call form the next
+batch at once. Decoded rows are per example, so slicing the batch's predictions gives
+each request exactly what ``Predictor.predict`` returns for its rows alone. Requests are
+validated before they get here; should a merged call still fail, each request of that
+batch is retried alone, so only the culprit fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mtkit.serve.metrics import Metrics
+
+
+class QueueFull(Exception):
+    """The model's queue is at ``max_queue``: answer 503 with Retry-After."""
+
+
+class DeadlineExceeded(Exception):
+    """No answer within the request's deadline: answer 504."""
+
+
+@dataclass
+class Job:
+    arrays: dict[str, np.ndarray]
+    rows: int
+    future: asyncio.Future
+    arrived: float = field(default_factory=time.monotonic)
+
+
+class Batcher:
+    """The queue and the batching task of one model."""
+
+    def __init__(self, name: str, predictor: Any, metrics: Metrics, *, max_batch_size: int,
+                 max_delay_s: float, max_queue: int, batching: bool = True) -> None:
+        self.name = name
+        self.predictor = predictor
+        self.max_batch_size = max_batch_size
+        self.max_delay_s = max_delay_s if batching else 0.0
+        self.max_queue = max_queue
+        self.batching = batching
+        self._queue: collections.deque[Job] = collections.deque()
+        self._wakeup = asyncio.Event()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mtkit-serve-{name}")
+        self._task: asyncio.Task | None = None
+        self._rows = metrics.batch_rows.labels(name)
+        self._requests = metrics.batch_requests.labels(name)
+        self._inference = metrics.inference.labels(name)
+        self._depth = metrics.queue_depth.labels(name)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"batcher-{self.name}")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then end the task and the inference thread."""
+        while self._queue:
+            await asyncio.sleep(0.01)
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        self._executor.shutdown(wait=True)
+
+    @property
+    def depth(self) -> int:
+        return len(self._queue)
+
+    async def submit(self, arrays: dict[str, np.ndarray], rows: int, timeout_s: float) -> list[dict]:
+        """Decoded predictions for ``arrays``; QueueFull or DeadlineExceeded otherwise."""
+        if len(self._queue) >= self.max_queue:
+            raise QueueFull
+        job = Job(arrays, rows, asyncio.get_running_loop().create_future())
+        self._queue.append(job)
+        self._depth.set(len(self._queue))
+        self._wakeup.set()
+        try:
+            return await asyncio.wait_for(job.future, timeout_s)  # cancels the job on timeout
+        except TimeoutError:
+            raise DeadlineExceeded from None
+
+    def _waiting_rows(self) -> int:
+        return sum(j.rows for j in self._queue if not j.future.done())
+
+    def _take(self) -> list[Job]:
+        """The oldest live jobs that fit in one call (always at least one)."""
+        jobs: list[Job] = []
+        total = 0
+        while self._queue:
+            job = self._queue[0]
+            if job.future.done():  # timed out while waiting: nothing to compute
+                self._queue.popleft()
+                continue
+            if jobs and (not self.batching or total + job.rows > self.max_batch_size):
+                break
+            jobs.append(self._queue.popleft())
+            total += job.rows
+        self._depth.set(len(self._queue))
+        return jobs
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            while not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            if self.batching:
+                until = self._queue[0].arrived + self.max_delay_s
+                while self._waiting_rows() < self.max_batch_size:
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._wakeup.clear()
+                    try:
+                        await asyncio.wait_for(self._wakeup.wait(), left)
+                    except TimeoutError:
+                        break
+            jobs = self._take()
+            if not jobs:
+                continue
+            results = await loop.run_in_executor(self._executor, self._predict, jobs)
+            for job, result in zip(jobs, results, strict=True):
+                if job.future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    job.future.set_exception(result)
+                else:
+                    job.future.set_result(result)
+
+    def _predict(self, jobs: list[Job]) -> list[list[dict] | BaseException]:
+        """Runs in the inference thread: one call for all jobs, split back per job."""
+        start = time.perf_counter()
+        try:
+            if len(jobs) == 1:
+                out: list[list[dict] | BaseException] = [self.predictor.predict(jobs[0].arrays)]
+            else:
+                feed = {k: np.concatenate([j.arrays[k] for j in jobs]) for k in jobs[0].arrays}
+                rows = self.predictor.predict(feed)
+                out, at = [], 0
+                for j in jobs:
+                    out.append(rows[at:at + j.rows])
+                    at += j.rows
+        except Exception:  # noqa: BLE001 - isolate the culprit: each job alone
+            out = []
+            for j in jobs:
+                try:
+                    out.append(self.predictor.predict(j.arrays))
+                except Exception as exc:  # noqa: BLE001 - reported to that request only
+                    out.append(exc)
+        self._inference.observe(time.perf_counter() - start)
+        self._rows.observe(sum(j.rows for j in jobs))
+        self._requests.observe(len(jobs))
+        return out
