@@ -92,6 +92,8 @@ def check_request(doc: dict[str, Any], predictor: Any, model: str, max_rows: int
     if rows is not None and rows > max_rows:
         raise RequestError(413, "inputs", f"'inputs' has {rows} rows; this server takes at most "
                            f"{max_rows} per request (--max-rows): split the request.")
+    if rows == 0:  # nothing to predict (numpy cannot tell an empty list's row shape)
+        return {}, 0
     try:
         arrays = predictor.prepare(inputs, source=f"model '{model}'")
     except MtkitError as exc:
