@@ -90,6 +90,11 @@ class Batcher:
         try:
             return await asyncio.wait_for(job.future, timeout_s)  # cancels the job on timeout
         except TimeoutError:
+            try:  # still waiting: free its place in the queue now
+                self._queue.remove(job)
+            except ValueError:
+                pass  # already taken into a call; its result will be dropped
+            self._depth.set(len(self._queue))
             raise DeadlineExceeded from None
 
     def _waiting_rows(self) -> int:
