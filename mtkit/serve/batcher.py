@@ -52,6 +52,7 @@ class Batcher:
         self.max_queue = max_queue
         self.batching = batching
         self._queue: collections.deque[Job] = collections.deque()
+        self._waiting_rows = 0
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mtkit-serve-{name}")
         self._task: asyncio.Task | None = None
@@ -83,22 +84,32 @@ class Batcher:
         """Decoded predictions for ``arrays``; QueueFull or DeadlineExceeded otherwise."""
         if len(self._queue) >= self.max_queue:
             raise QueueFull
-        job = Job(arrays, rows, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        job = Job(arrays, rows, loop.create_future())
         self._queue.append(job)
+        self._waiting_rows += rows
         self._depth.set(len(self._queue))
-        self._wakeup.set()
+        # Wake the batching task only when it has something new to decide: it is idle, or
+        # the batch it is gathering is now full (one timer, not one wake-up per request).
+        if len(self._queue) == 1 or self._waiting_rows >= self.max_batch_size:
+            self._wakeup.set()
+        expiry = loop.call_later(timeout_s, self._expire, job)
         try:
-            return await asyncio.wait_for(job.future, timeout_s)  # cancels the job on timeout
-        except TimeoutError:
-            try:  # still waiting: free its place in the queue now
-                self._queue.remove(job)
-            except ValueError:
-                pass  # already taken into a call; its result will be dropped
-            self._depth.set(len(self._queue))
-            raise DeadlineExceeded from None
+            return await job.future
+        finally:
+            expiry.cancel()
 
-    def _waiting_rows(self) -> int:
-        return sum(j.rows for j in self._queue if not j.future.done())
+    def _expire(self, job: Job) -> None:
+        """The deadline passed: answer 504 and free the job's place if it still waits."""
+        if job.future.done():
+            return
+        job.future.set_exception(DeadlineExceeded())
+        try:
+            self._queue.remove(job)
+            self._waiting_rows -= job.rows
+        except ValueError:
+            pass  # already taken into a call; its result will be dropped
+        self._depth.set(len(self._queue))
 
     def _take(self) -> list[Job]:
         """The oldest live jobs that fit in one call (always at least one)."""
@@ -106,12 +117,13 @@ class Batcher:
         total = 0
         while self._queue:
             job = self._queue[0]
-            if job.future.done():  # timed out while waiting: nothing to compute
-                self._queue.popleft()
-                continue
             if jobs and (not self.batching or total + job.rows > self.max_batch_size):
                 break
-            jobs.append(self._queue.popleft())
+            self._queue.popleft()
+            self._waiting_rows -= job.rows
+            if job.future.done():  # expired while waiting: nothing to compute
+                continue
+            jobs.append(job)
             total += job.rows
         self._depth.set(len(self._queue))
         return jobs
@@ -122,17 +134,22 @@ class Batcher:
             while not self._queue:
                 self._wakeup.clear()
                 await self._wakeup.wait()
-            if self.batching:
-                until = self._queue[0].arrived + self.max_delay_s
-                while self._waiting_rows() < self.max_batch_size:
-                    left = until - time.monotonic()
-                    if left <= 0:
-                        break
+            if self.batching and self._waiting_rows < self.max_batch_size:
+                left = self._queue[0].arrived + self.max_delay_s - time.monotonic()
+                if left > 0:  # gather company until the batch is full or the delay is up
+                    expired = [False]
+
+                    def expire(flag: list[bool] = expired) -> None:
+                        flag[0] = True
+                        self._wakeup.set()
+
                     self._wakeup.clear()
-                    try:
-                        await asyncio.wait_for(self._wakeup.wait(), left)
-                    except TimeoutError:
-                        break
+                    timer = loop.call_later(left, expire)
+                    while self._queue and self._waiting_rows < self.max_batch_size \
+                            and not expired[0]:
+                        await self._wakeup.wait()
+                        self._wakeup.clear()
+                    timer.cancel()
             jobs = self._take()
             if not jobs:
                 continue
