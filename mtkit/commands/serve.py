@@ -36,8 +36,9 @@ def serve(
     threads: Annotated[int | None, typer.Option(
         help="onnxruntime intra-op threads per model (default: one per core).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "warning",
-    canned: Annotated[bool, typer.Option(hidden=True, help="Benchmark only: answer every "
-                                         "request with one fixed prediction.")] = False,
+    canned: Annotated[bool, typer.Option(
+        help="Benchmarks only: answer every request with one fixed prediction, without "
+             "parsing or inference (the HTTP stack's own ceiling).")] = False,
 ) -> None:
     """Serve exported models over HTTP: POST /v1/models/NAME:predict, /v1/models, /healthz,
     /readyz, /metrics; concurrent requests are batched into one onnxruntime call."""
