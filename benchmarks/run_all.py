@@ -30,6 +30,7 @@ BENCHMARKS = {
     "weighting": [],
     "multidigit_quality": [],
     "mmoe_synthetic": [],
+    "serve": [],
 }
 
 
@@ -70,11 +71,56 @@ def render_summary() -> str:
         m = e["median_seconds"]
         lines.append("- **Export** (whole command, demo model): " + ", ".join(
             f"{k} {v:.1f} s" for k, v in m.items()) + ".")
+    if (sv := _load("serve")):
+        r = sv["ratios"]
+        lines.append(
+            "- **Serving** (`mtkit serve`, 1 row per request, 64 concurrent clients; server CPU "
+            "per request, robust to the shared machine): tabular demo at "
+            f"{r['tabular']['canned / batching, server CPU per request at c=64']:.0%} of the canned "
+            "ceiling; batching vs none: "
+            + ", ".join(f"{n} ×{v['no-batching / batching, server CPU per request at c=64']:.1f}"
+                        for n, v in r.items()) + " (details: benchmarks/README.md).")
     if (d := _load("distributed")):
         r = d["ratio_to_1_replica"]
         lines.append("- **Replicas** (" + d["note"] + "): " + ", ".join(
             f"{k} ×{v:.2f}" for k, v in r.items()) + " step time.")
     return "\n".join(lines)
+
+
+def render_serve() -> str:
+    """The serving benchmark as Markdown tables (also embedded in docs/deployment.md)."""
+    sv = _load("serve")
+    if not sv:
+        return "No serving figures yet: run `.venv/bin/python benchmarks/serve.py`."
+    out = [f"Measured {sv.get('date', '')} on {sv['machine']}; {sv['rounds']} interleaved rounds "
+           f"per setup; server flags `{' '.join(sv['server_flags'])}`. Wall-clock figures "
+           "swing with the other sessions' load; the server's CPU time per request does not, "
+           "so its ratios are the ones to compare.", ""]
+    for name, res in sv["models"].items():
+        inf = res["predictor_cpu_ms_per_row"]
+        out += [f"**{name}** (request body {res['body_bytes']} bytes; `Predictor` alone: "
+                f"{inf['batch 1']:.3f} ms CPU per row at batch 1, {inf['batch 64']:.3f} at batch 64, "
+                f"×{inf['batch 1 / batch 64']:.2f}):", "",
+                "| setup | c | req/s | p50 ms | p99 ms | server CPU ms/req |", "|---|---|---|---|---|---|"]
+        for mode, by_c in res["table"].items():
+            for c, row in by_c.items():
+                out.append(f"| {mode} | {c} | {row['throughput_rps']:.0f} | {row['p50_ms']:.1f} | "
+                           f"{row['p99_ms']:.1f} | {row['server_cpu_ms_per_request']:.3f} |")
+        out.append("")
+    out += ["| ratio at c=64 | " + " | ".join(sv["ratios"]) + " |",
+            "|---|" + "---|" * len(sv["ratios"])]
+    for key in next(iter(sv["ratios"].values())):
+        out.append(f"| {key} | " + " | ".join(f"{v[key]:.2f}" for v in sv["ratios"].values())
+                   + " |")
+    return "\n".join(out)
+
+
+def update_block(path: Path, name: str, text: str) -> None:
+    """Replace what stands between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
+    body = path.read_text()
+    block = f"<!-- {name}:start -->\n{text}\n<!-- {name}:end -->"
+    path.write_text(re.sub(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", lambda _: block,
+                           body, flags=re.S))
 
 
 def render_readme() -> str:
@@ -107,6 +153,7 @@ def render_readme() -> str:
         doc = " ".join(script.read_text().split('"""')[1].strip().split("\n\n")[0].split())
         files = sorted(p.name for p in RESULTS.glob(f"{name}.*"))
         out.append(f"| `{name}.py` | {doc} | {', '.join(files) or '—'} |")
+    out += ["", "## Serving (`serve.py`)", "", render_serve()]
     return "\n".join(out) + "\n"
 
 
@@ -131,6 +178,7 @@ def main() -> None:
             subprocess.run([sys.executable, str(HERE / f"{name}.py"), *extra], check=True)
     (HERE / "README.md").write_text(render_readme())
     update_top_readme(render_summary())
+    update_block(ROOT / "docs" / "deployment.md", "serve", render_serve())
     print(render_summary())
 
 
