@@ -23,6 +23,12 @@ import numpy as np
 
 from mtkit.serve.metrics import Metrics
 
+INLINE_SECONDS = 0.001
+"""A call expected to take at most this long runs in the event loop itself: for small
+models the two thread hand-offs (and the scheduler wake-ups they need on a busy machine)
+cost more than the call. Longer calls go to the model's inference thread, so the event
+loop keeps reading requests (and answering /healthz) meanwhile."""
+
 
 class QueueFull(Exception):
     """The model's queue is at ``max_queue``: answer 503 with Retry-After."""
@@ -53,6 +59,7 @@ class Batcher:
         self.batching = batching
         self._queue: collections.deque[Job] = collections.deque()
         self._waiting_rows = 0
+        self._seconds_per_row = float("inf")  # learnt from every call (moving average)
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mtkit-serve-{name}")
         self._task: asyncio.Task | None = None
@@ -66,7 +73,7 @@ class Batcher:
 
     async def stop(self) -> None:
         """Finish what is queued, then end the task and the inference thread."""
-        while self._queue:
+        while self._queue and self._task and not self._task.done():
             await asyncio.sleep(0.01)
         if self._task:
             self._task.cancel()
@@ -153,7 +160,14 @@ class Batcher:
             jobs = self._take()
             if not jobs:
                 continue
-            results = await loop.run_in_executor(self._executor, self._predict, jobs)
+            rows = sum(j.rows for j in jobs)
+            try:
+                if self._seconds_per_row * rows <= INLINE_SECONDS:
+                    results = self._predict(jobs)  # cheaper than two thread hand-offs
+                else:
+                    results = await loop.run_in_executor(self._executor, self._predict, jobs)
+            except Exception as exc:  # noqa: BLE001 - never let the batching task die
+                results = [exc] * len(jobs)
             for job, result in zip(jobs, results, strict=True):
                 if job.future.done():
                     continue
@@ -182,7 +196,12 @@ class Batcher:
                     out.append(self.predictor.predict(j.arrays))
                 except Exception as exc:  # noqa: BLE001 - reported to that request only
                     out.append(exc)
-        self._inference.observe(time.perf_counter() - start)
-        self._rows.observe(sum(j.rows for j in jobs))
+        took = time.perf_counter() - start
+        rows = sum(j.rows for j in jobs)
+        per_row = took / rows
+        self._seconds_per_row = per_row if self._seconds_per_row == float("inf") \
+            else 0.8 * self._seconds_per_row + 0.2 * per_row
+        self._inference.observe(took)
+        self._rows.observe(rows)
         self._requests.observe(len(jobs))
         return out

@@ -38,6 +38,10 @@ def parse_json(body: bytes) -> dict[str, Any]:
     """The body as a JSON object with only known fields."""
     try:
         doc = json.loads(body)
+    except RecursionError:
+        raise RequestError(400, "body", "the request body nests JSON arrays or objects too "
+                           "deeply to be read; rows are lists of numbers, nested only as "
+                           "deep as the model's input shape.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno}: {exc.msg})" \
             if isinstance(exc, json.JSONDecodeError) else " (not UTF-8)"

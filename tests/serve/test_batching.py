@@ -23,7 +23,7 @@ def _calls(server: LiveServer) -> tuple[float, float, float]:
 
 @pytest.mark.parametrize("batching", [True, False], ids=["batching", "no-batching"])
 def test_concurrent_requests_merge_only_with_batching(exported_model, batching):
-    flags = ["--max-delay-ms", "400"] if batching else ["--no-batching"]
+    flags = ["--max-delay-ms", "1000"] if batching else ["--no-batching"]
     server = LiveServer(model_arg(exported_model), *flags)
     try:
         xs = [features(1 + i % 3, seed=20 + i) for i in range(8)]
@@ -43,9 +43,9 @@ def test_concurrent_requests_merge_only_with_batching(exported_model, batching):
 
 
 def test_full_queue_503_and_deadline_504(exported_model):
-    # Two may wait; the batcher holds them 2 s for company, past their 0.6 s deadline.
-    server = LiveServer(model_arg(exported_model), "--max-queue", "2", "--max-delay-ms", "2000",
-                        "--timeout-ms", "600")
+    # Two may wait; the batcher holds them 4 s for company, past their 1.5 s deadline.
+    server = LiveServer(model_arg(exported_model), "--max-queue", "2", "--max-delay-ms", "4000",
+                        "--timeout-ms", "1500")
     try:
         results = concurrently([lambda: server.predict("tiny", {"inputs": [ROW]})] * 5)
         assert sorted(r.status_code for r in results) == [503, 503, 503, 504, 504]
@@ -55,7 +55,7 @@ def test_full_queue_503_and_deadline_504(exported_model):
             if r.status_code == 503:
                 assert r.headers["retry-after"] == "1" and "--max-queue" in err["message"]
             else:
-                assert "600 ms" in err["message"]
+                assert "1500 ms" in err["message"]
         assert server.metric("mtkit_serve_requests_total", model="tiny", status="503") == 3
         assert server.metric("mtkit_serve_requests_total", model="tiny", status="504") == 2
         assert server.get("/healthz").status_code == 200

@@ -66,6 +66,8 @@ BAD = {
             "NaN or infinite"),
     "Infinity": (dict(content=b'{"inputs": [[Infinity, 1, 2, 3, 4, 5, 6, 7]]}'), 400,
                  "inputs.features", "NaN or infinite"),
+    "nested too deeply": (dict(content=b'{"inputs": ' + b"[" * 15000 + b"]" * 15000 + b"}"), 400,
+                          "body", "too deeply"),
     "unknown input name": (dict(body={"inputs": {"feats": [ROW]}}), 400, "inputs",
                            "unknown 'feats'"),
     "too many rows": (dict(body={"inputs": [ROW] * (MAX_ROWS + 1)}), 413, "inputs",
