@@ -1,8 +1,9 @@
-"""`mtkit serve` throughput and p50/p99 latency at concurrency 1, 16 and 64, with dynamic
-batching on and off and a canned-answer server (the HTTP stack's own ceiling), on the demo
-model (HTTP handling dominates) and an SVHN-size conv model (inference dominates), in one
-interleaved run on loopback. Goals: demo model at c=64 ≥ 50% of canned; heavy model
-batching ≥ 3x unbatched at c=64; p99 ≤ 100 ms.
+"""`mtkit serve` throughput, p50/p99 latency and server CPU per request at concurrency 1, 16
+and 64, with dynamic batching on and off and a canned-answer server (the HTTP stack's own
+ceiling), on three models: the tabular demo and the multi-digit demo (demo-sized) and an
+SVHN-size conv model (inference dominates), in one interleaved run on loopback. Goals:
+demo-sized model at c=64 ≥ 50% of canned; heavy model batching ≥ 3x unbatched at c=64;
+p99 ≤ 100 ms.
 
 Every setup is a real `mtkit serve` process on 127.0.0.1; the load comes from a separate
 client process (asyncio + uvloop, keep-alive connections, one request of one row at a time
