@@ -18,8 +18,9 @@ MAX_BODY = 40_000
 
 @pytest.fixture(scope="module")
 def server(exported_model):
-    s = LiveServer(model_arg(exported_model), "--max-rows", str(MAX_ROWS), "--max-body-bytes",
-                   str(MAX_BODY), "--max-delay-ms", "5")
+    s = LiveServer(model_arg(exported_model), model_arg(exported_model, "other"),
+                   "--max-rows", str(MAX_ROWS), "--max-body-bytes", str(MAX_BODY),
+                   "--max-delay-ms", "5")
     yield s
     s.stop()
 
@@ -33,11 +34,13 @@ def test_predictions_equal_predictor(server, exported_model):
     named = server.predict("tiny", {"inputs": {"features": x.tolist()}})
     assert named.json()["predictions"] == expected
     assert server.predict("tiny", {"inputs": []}).json()["predictions"] == []
+    other = server.predict("other", {"inputs": x.tolist()}).json()
+    assert other == {"model": "other", "predictions": expected}
 
 
 def test_models_health_and_readiness(server, exported_model):
     models = server.get("/v1/models").json()["models"]
-    assert [m["name"] for m in models] == ["tiny"]
+    assert [m["name"] for m in models] == ["tiny", "other"]
     p = Predictor(exported_model)
     assert models[0]["inputs"] == p.inputs
     assert list(models[0]["tasks"]) == p.tasks
@@ -90,7 +93,7 @@ def test_bad_request_gets_4xx_naming_the_field(server, case):
 def test_unknown_model_path_and_method(server):
     r = server.predict("nope", {"inputs": [ROW]})
     assert r.status_code == 404 and r.json()["error"]["field"] == "model"
-    assert "'tiny'" in r.json()["error"]["message"]
+    assert "'tiny', 'other'" in r.json()["error"]["message"]
     r = server.get("/v1/nothing")
     assert r.status_code == 404 and r.json()["error"]["field"] == "path"
     r = server.get("/v1/models/tiny:predict")
