@@ -19,8 +19,8 @@ from mtkit import rundir
 from mtkit.data import sample
 from mtkit.errors import MtkitError, first_line
 from mtkit.export import convert, metadata, parity, quality, quantize
-from mtkit.export.session import cpu_session
 from mtkit.export.source import RunSource, load_keras, open_run
+from mtkit.runtime.session import SessionOpenError, open_session
 
 
 class ExportCheckError(MtkitError):
@@ -103,11 +103,13 @@ def _checked_file(proto: Any, directory: Path, stem: str) -> tuple[Path, Any]:
         path.unlink(missing_ok=True)
         raise MtkitError(f"the exported model fails onnx.checker ({first_line(exc, 300)}); "
                          "nothing was written.") from None
-    try:
-        session = cpu_session(path)
-    except MtkitError:
+    try:  # the checks run the model exactly as the runtime will (same session settings)
+        session = open_session(path, provider="cpu")
+    except SessionOpenError as exc:
         path.unlink(missing_ok=True)
-        raise
+        raise MtkitError(f"onnxruntime cannot open the exported model ({exc.reason}); nothing "
+                         "was written. This is a converter problem: please report it with the "
+                         "model's config.") from None
     return path, session
 
 
