@@ -42,6 +42,29 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def inference_summary(report: dict) -> list[str]:
+    """One bullet per model: onnxruntime fp32 and int8 relative to tf.function / fp32."""
+    models = report.get("models")
+    if not isinstance(models, dict):  # results of the older one-model benchmark
+        return []
+    lines = []
+    for name, m in models.items():
+        r = m["ratio_to_tf_function"]["onnxruntime fp32"]
+        q = m["int8_to_fp32"]
+        tf_ms = m["median_ms"]["tf.function"]
+        met = sum(g["met"] for g in m["goals"].values())
+        drop = m.get("metric_drop", {}).get("int8")
+        lines.append(
+            f"- **Inference, {name}** ({m['what']}): onnxruntime fp32 / `tf.function` "
+            + ", ".join(f"batch {b} **{r[b]:.2f}×** ({tf_ms[b]:.2f} ms)" for b in r)
+            + "; int8 / fp32 " + ", ".join(f"{q[b]:.2f}×" for b in q)
+            + (f" (worst int8 metric loss {drop:.3f})" if drop is not None else "")
+            + f"; {met}/{len(m['goals'])} goals met.")
+    if lines:
+        lines.append(f"  ({report.get('contention', 'shared machine')})")
+    return lines
+
+
 def render_summary() -> str:
     """The headline figures, as Markdown bullets (used in both READMEs)."""
     lines = []
@@ -57,15 +80,7 @@ def render_summary() -> str:
                      f"with XLA {r['mtkit_xla / keras_fit']:.2f}; tf.data pipeline vs one cached "
                      f"batch {r['mtkit (tf.data) / mtkit_step_cached_batch']:.2f} (no input stall).")
     if (i := _load("inference")):
-        m, q = i["median_ms"], i["ratio_to_tf_function"]
-        b1 = {k: v.get("1") if isinstance(v, dict) else None for k, v in m.items()}
-        ort = next((k for k in b1 if "fp32" in k), None)
-        tff = next((k for k in b1 if "tf.function" in k or "tf_function" in k), None)
-        if ort and tff and b1[ort] and b1[tff]:
-            ratio = q.get(ort, {}).get("1") if isinstance(q.get(ort), dict) else None
-            lines.append(f"- **Inference, batch 1:** onnxruntime fp32 {b1[ort]:.3f} ms vs compiled "
-                         f"`tf.function` {b1[tff]:.3f} ms"
-                         + (f" → ratio **{ratio:.2f}**" if ratio else "") + ".")
+        lines.extend(inference_summary(i))
     if (e := _load("export_time")):
         m = e["median_seconds"]
         lines.append("- **Export** (whole command, demo model): " + ", ".join(
