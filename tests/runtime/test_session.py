@@ -11,7 +11,14 @@ import pytest
 
 from mtkit.errors import MtkitError
 from mtkit.runtime import Predictor
-from mtkit.runtime.session import SessionConfig, available_cores, open_session, run_batched, session_options
+from mtkit.runtime.session import (
+    SMALL_MODEL_BYTES,
+    SessionConfig,
+    available_cores,
+    open_session,
+    run_batched,
+    session_options,
+)
 from tests.export.fixtures import features
 
 
@@ -20,9 +27,15 @@ def test_available_cores_counts_only_the_cpus_this_process_may_use():
     assert 1 <= cores <= len(os.sched_getaffinity(0))
 
 
-def test_defaults_use_the_available_cores_without_spinning_at_full_optimisation():
-    opts = session_options(ort, SessionConfig())
+def test_defaults_use_the_available_cores_without_spinning_at_full_optimisation(
+        exported_model, tmp_path):
+    big = tmp_path / "big.onnx"
+    big.write_bytes(b"\0" * SMALL_MODEL_BYTES)  # only its size is read here
+    opts = session_options(ort, SessionConfig(), big)
     assert opts.intra_op_num_threads == available_cores()
+    # a small model: one thread (its ops are shorter than waking a second worker)
+    assert exported_model.stat().st_size < SMALL_MODEL_BYTES
+    assert session_options(ort, SessionConfig(), exported_model).intra_op_num_threads == 1
     assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert opts.graph_optimization_level == ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     custom = session_options(ort, SessionConfig(threads=1, spinning=True, optimization="basic"))
