@@ -88,6 +88,16 @@ def prepare(models: list[Path], bundle: Path) -> list[Path]:
     return written
 
 
+def _why_no_cuda(ort: Any) -> str:
+    """mtkit's own diagnosis when mtkit is importable, else the providers of this build."""
+    try:
+        from mtkit.runtime.providers import cuda_problem
+    except ImportError:
+        cuda_problem = None
+    reason = cuda_problem(ort) if cuda_problem else None
+    return reason or f"providers in this build: {ort.get_available_providers()}"
+
+
 def _median_ms(session: Any, feed: dict[str, np.ndarray], repeats: int) -> float:
     for _ in range(3):
         session.run(None, feed)
@@ -123,8 +133,8 @@ def run(bundle: Path, provider: str, repeats: int) -> dict[str, Any]:
         entry: dict[str, Any] = {"provider": used, "precision": precision, "tolerance": tol,
                                  "median_ms": {}, "max_abs_err": {}, "parity_ok": {}}
         if used != wanted[0]:
-            entry["fallback"] = (f"{wanted[0]} could not start here (providers in this build: "
-                                 f"{ort.get_available_providers()}); ran on {used} instead")
+            entry["fallback"] = (f"{wanted[0]} could not start here ({_why_no_cuda(ort)}); "
+                                 f"ran on {used} instead")
         with np.load(ref_path) as ref:
             for batch in BATCHES:
                 feed = {k.split(":", 1)[1]: ref[k] for k in ref.files if k.startswith(f"{batch}/in:")}

@@ -9,8 +9,11 @@ Each model is trained briefly, then exported with mtkit's own checks (parity for
 fp16/int8 metric deltas against fp32 land in the results). The MMoE model needs the
 mtkit-experts plugin and the CNN mtkit-multidigit; a model whose plugin is missing is skipped.
 
+Each model's fp32 and int8 files are also profiled (``ort_profile.py``: optimised graph,
+kernel time per op type), so every goal missed comes with the profile that explains it.
+
 Usage: .venv/bin/python benchmarks/inference.py [--repeats 40] [--models cnn mlp mmoe]
-       [--no-load] [--keep DIR]   (DIR keeps the exported .onnx files, e.g. for gpu_ort.py)
+       [--no-load] [--no-profile] [--keep DIR]   (DIR keeps the .onnx files, e.g. for gpu_ort.py)
 → benchmarks/results/inference.json and inference.png
 """
 
@@ -197,6 +200,8 @@ def main() -> dict:
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--no-load", action="store_true", help="skip the run under CPU load")
     parser.add_argument("--keep", type=Path, default=None, help="copy the .onnx files here")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the onnxruntime profile of the fp32 and int8 files")
     args = parser.parse_args()
 
     from mtkit.tf_import import import_tensorflow
@@ -239,6 +244,10 @@ def main() -> dict:
                                        "ratio_to_tf_function": ratios(loaded, "tf.function"),
                                        "slowdown_vs_quiet": {k: {b: v / quiet[k][b] for b, v in row.items()}
                                                              for k, row in loaded.items()}}
+            if not args.no_profile:  # the evidence behind each goal met or missed
+                from ort_profile import profile
+
+                entry["profile"] = {p: profile(built["models"][p]) for p in ("fp32", "int8")}
             if args.keep:
                 dest = args.keep / name
                 dest.mkdir(parents=True, exist_ok=True)

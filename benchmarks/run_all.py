@@ -33,6 +33,9 @@ BENCHMARKS = {
 }
 
 
+BY_HAND = ("ort_profile", "gpu_ort")
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else None
@@ -122,7 +125,29 @@ def render_readme() -> str:
         doc = " ".join(script.read_text().split('"""')[1].strip().split("\n\n")[0].split())
         files = sorted(p.name for p in RESULTS.glob(f"{name}.*"))
         out.append(f"| `{name}.py` | {doc} | {', '.join(files) or '—'} |")
+    out += ["", "Run by hand (they take model files, not a fresh run):", ""]
+    for name in BY_HAND:
+        doc = " ".join((HERE / f"{name}.py").read_text().split('"""')[1].strip().split("\n\n")[0].split())
+        out.append(f"- `{name}.py`: {doc}")
+    out += ["", gpu_summary()]
     return "\n".join(out) + "\n"
+
+
+def gpu_summary() -> str:
+    """The latest CUDA figures from gpu_ort.py, or a note that none were measured yet."""
+    g = _load("gpu_ort")
+    if not g:
+        return ("GPU: no figures yet — no GPU machine was available when these were measured. "
+                "Prepare on any machine with `benchmarks/inference.py --keep DIR` and "
+                "`benchmarks/gpu_ort.py prepare DIR/*/*.onnx --bundle B`, then run "
+                "`benchmarks/gpu_ort.py run --bundle B` where onnxruntime-gpu and a GPU are.")
+    rows = ["GPU (`gpu_ort.py`, onnxruntime " + g["onnxruntime"] + "):", "",
+            "| model | provider | batch 1 | batch 32 | batch 256 | parity |", "|---|---|---|---|---|---|"]
+    for name, m in g["models"].items():
+        t = m["median_ms"]
+        rows.append(f"| {name} | {m['provider']} | {t['1']:.3f} ms | {t['32']:.3f} ms | "
+                    f"{t['256']:.3f} ms | {'ok' if all(m['parity_ok'].values()) else 'FAILED'} |")
+    return "\n".join(rows)
 
 
 def update_top_readme(summary: str) -> None:
