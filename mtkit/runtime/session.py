@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mtkit.errors import MtkitError
+from mtkit.errors import MtkitError, first_line
 from mtkit.runtime import providers
 
 OPTIMIZATION_LEVELS = ("all", "extended", "basic", "none")
@@ -139,11 +139,6 @@ class SessionOpenError(MtkitError):
         self.reason = reason
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
-
-
 def _source_for(path: Path, config: SessionConfig, ort: Any, wanted: list[str]) -> tuple[Path, SessionConfig]:
     """The file to load and the config to load it with, writing the optimised copy if due."""
     if config.optimized_model is None:
@@ -163,7 +158,7 @@ def _source_for(path: Path, config: SessionConfig, ort: Any, wanted: list[str]) 
         os.replace(tmp, cached)  # written whole, then renamed: never a half-written cache
     except Exception as exc:  # onnxruntime raises its own (pybind) exception types
         tmp.unlink(missing_ok=True)
-        raise SessionOpenError(path, _first_line(exc)) from None
+        raise SessionOpenError(path, first_line(exc, 300)) from None
     return cached, SessionConfig(config.threads or default_threads(path), config.spinning, "none")
 
 
@@ -186,7 +181,7 @@ def open_session(path: str | Path, provider: str = "auto",
         else:
             session = ort.InferenceSession(str(source), opts, providers=wanted)
     except Exception as exc:  # onnxruntime raises its own (pybind) exception types
-        raise SessionOpenError(path, _first_line(exc)) from None
+        raise SessionOpenError(path, first_line(exc, 300)) from None
     providers.confirm(provider, wanted, session)
     return session
 
