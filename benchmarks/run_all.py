@@ -59,7 +59,7 @@ def inference_summary(report: dict) -> list[str]:
         drop = m.get("metric_drop", {}).get("int8")
         lines.append(
             f"- **Inference, {name}** ({m['what']}): onnxruntime fp32 / `tf.function` "
-            + ", ".join(f"batch {b} **{r[b]:.2f}×** ({tf_ms[b]:.2f} ms)" for b in r)
+            + ", ".join(f"batch {b} **{r[b]:.2f}×** of {tf_ms[b]:.3g} ms" for b in r)
             + "; int8 / fp32 " + ", ".join(f"{q[b]:.2f}×" for b in q)
             + (f" (worst int8 metric loss {drop:.3f})" if drop is not None else "")
             + f"; {met}/{len(m['goals'])} goals met.")
