@@ -53,6 +53,7 @@ def inference_summary(report: dict) -> list[str]:
     lines = []
     for name, m in models.items():
         r = m["ratio_to_tf_function"]["onnxruntime fp32"]
+        c = m.get("cpu_ratio_to_tf_function", {}).get("onnxruntime fp32", {})
         q = m["int8_to_fp32"]
         tf_ms = m["median_ms"]["tf.function"]
         met = sum(g["met"] for g in m["goals"].values())
@@ -60,6 +61,7 @@ def inference_summary(report: dict) -> list[str]:
         lines.append(
             f"- **Inference, {name}** ({m['what']}): onnxruntime fp32 / `tf.function` "
             + ", ".join(f"batch {b} **{r[b]:.2f}×** of {tf_ms[b]:.3g} ms" for b in r)
+            + (" (CPU time " + ", ".join(f"{c[b]:.2f}×" for b in c) + ")" if c else "")
             + "; int8 / fp32 " + ", ".join(f"{q[b]:.2f}×" for b in q)
             + (f" (worst int8 metric loss {drop:.3f})" if drop is not None else "")
             + f"; {met}/{len(m['goals'])} goals met.")
