@@ -34,6 +34,9 @@ BENCHMARKS = {
 }
 
 
+BY_HAND = ("ort_profile", "gpu_ort")
+
+
 def _load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else None
@@ -41,6 +44,31 @@ def _load(name: str) -> dict | None:
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def inference_summary(report: dict) -> list[str]:
+    """One bullet per model: onnxruntime fp32 and int8 relative to tf.function / fp32."""
+    models = report.get("models")
+    if not isinstance(models, dict):  # results of the older one-model benchmark
+        return []
+    lines = []
+    for name, m in models.items():
+        r = m["ratio_to_tf_function"]["onnxruntime fp32"]
+        c = m.get("cpu_ratio_to_tf_function", {}).get("onnxruntime fp32", {})
+        q = m["int8_to_fp32"]
+        tf_ms = m["median_ms"]["tf.function"]
+        met = sum(g["met"] for g in m["goals"].values())
+        drop = m.get("metric_drop", {}).get("int8")
+        lines.append(
+            f"- **Inference, {name}** ({m['what']}): onnxruntime fp32 / `tf.function` "
+            + ", ".join(f"batch {b} **{r[b]:.2f}×** of {tf_ms[b]:.3g} ms" for b in r)
+            + (" (CPU time " + ", ".join(f"{c[b]:.2f}×" for b in c) + ")" if c else "")
+            + "; int8 / fp32 " + ", ".join(f"{q[b]:.2f}×" for b in q)
+            + (f" (worst int8 metric loss {drop:.3f})" if drop is not None else "")
+            + f"; {met}/{len(m['goals'])} goals met.")
+    if lines:
+        lines.append(f"  ({report.get('contention', 'shared machine')})")
+    return lines
 
 
 def render_summary() -> str:
@@ -58,15 +86,7 @@ def render_summary() -> str:
                      f"with XLA {r['mtkit_xla / keras_fit']:.2f}; tf.data pipeline vs one cached "
                      f"batch {r['mtkit (tf.data) / mtkit_step_cached_batch']:.2f} (no input stall).")
     if (i := _load("inference")):
-        m, q = i["median_ms"], i["ratio_to_tf_function"]
-        b1 = {k: v.get("1") if isinstance(v, dict) else None for k, v in m.items()}
-        ort = next((k for k in b1 if "fp32" in k), None)
-        tff = next((k for k in b1 if "tf.function" in k or "tf_function" in k), None)
-        if ort and tff and b1[ort] and b1[tff]:
-            ratio = q.get(ort, {}).get("1") if isinstance(q.get(ort), dict) else None
-            lines.append(f"- **Inference, batch 1:** onnxruntime fp32 {b1[ort]:.3f} ms vs compiled "
-                         f"`tf.function` {b1[tff]:.3f} ms"
-                         + (f" → ratio **{ratio:.2f}**" if ratio else "") + ".")
+        lines.extend(inference_summary(i))
     if (e := _load("export_time")):
         m = e["median_seconds"]
         lines.append("- **Export** (whole command, demo model): " + ", ".join(
@@ -153,8 +173,30 @@ def render_readme() -> str:
         doc = " ".join(script.read_text().split('"""')[1].strip().split("\n\n")[0].split())
         files = sorted(p.name for p in RESULTS.glob(f"{name}.*"))
         out.append(f"| `{name}.py` | {doc} | {', '.join(files) or '—'} |")
+    out += ["", "Run by hand (they take model files, not a fresh run):", ""]
+    for name in BY_HAND:
+        doc = " ".join((HERE / f"{name}.py").read_text().split('"""')[1].strip().split("\n\n")[0].split())
+        out.append(f"- `{name}.py`: {doc}")
+    out += ["", gpu_summary()]
     out += ["", "## Serving (`serve.py`)", "", render_serve()]
     return "\n".join(out) + "\n"
+
+
+def gpu_summary() -> str:
+    """The latest CUDA figures from gpu_ort.py, or a note that none were measured yet."""
+    g = _load("gpu_ort")
+    if not g:
+        return ("GPU: no figures yet — no GPU machine was available when these were measured. "
+                "Prepare on any machine with `benchmarks/inference.py --keep DIR` and "
+                "`benchmarks/gpu_ort.py prepare DIR/*/*.onnx --bundle B`, then run "
+                "`benchmarks/gpu_ort.py run --bundle B` where onnxruntime-gpu and a GPU are.")
+    rows = ["GPU (`gpu_ort.py`, onnxruntime " + g["onnxruntime"] + "):", "",
+            "| model | provider | batch 1 | batch 32 | batch 256 | parity |", "|---|---|---|---|---|---|"]
+    for name, m in g["models"].items():
+        t = m["median_ms"]
+        rows.append(f"| {name} | {m['provider']} | {t['1']:.3f} ms | {t['32']:.3f} ms | "
+                    f"{t['256']:.3f} ms | {'ok' if all(m['parity_ok'].values()) else 'FAILED'} |")
+    return "\n".join(rows)
 
 
 def update_top_readme(summary: str) -> None:

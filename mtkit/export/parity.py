@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mtkit.export.session import run_session
+from mtkit.runtime.session import run_batched
 
 DECISION_TYPES = ("categorical", "binary", "multilabel")
 
@@ -77,7 +77,7 @@ def check(model: Any, session: Any, inputs: dict[str, np.ndarray], tasks: dict[s
     rows = []
     for bs in batch_sizes:
         ref = keras_outputs(model, inputs, bs)
-        got = run_session(session, inputs, bs)
+        got = run_batched(session, inputs, bs)
         for name, task in tasks.items():
             rows.append(compare(name, task.get("output_type", ""), ref[name], got[name], bs,
                                 rtol, atol))

@@ -17,9 +17,8 @@ from typing import Any
 
 from mtkit import rundir
 from mtkit.data import sample
-from mtkit.errors import MtkitError, first_line
-from mtkit.export import convert, metadata, parity, quality, quantize
-from mtkit.export.session import cpu_session
+from mtkit.errors import MtkitError
+from mtkit.export import convert, formats, parity, quality
 from mtkit.export.source import RunSource, load_keras, open_run
 
 
@@ -42,6 +41,7 @@ float16 intermediates differently; measured differences are ~6e-4 absolute."""
 
 @dataclass
 class ExportOptions:
+    format: str = "onnx"  # a key of mtkit.export.formats.FORMATS
     opset: int = convert.DEFAULT_OPSET
     precision: str = "fp32"
     check: bool = True
@@ -61,8 +61,8 @@ class ExportResult:
     tables: list[str] = field(default_factory=list)
 
 
-def default_output(run: Path, precision: str) -> Path:
-    return run / ("model.onnx" if precision == "fp32" else f"model.{precision}.onnx")
+def default_output(run: Path, precision: str, suffix: str = ".onnx") -> Path:
+    return run / (f"model{suffix}" if precision == "fp32" else f"model.{precision}{suffix}")
 
 
 def report_path(out: Path) -> Path:
@@ -83,44 +83,32 @@ def _load_data(src: RunSource) -> tuple[Any, Any]:
     return plan, splits
 
 
-def _save(proto: Any, path: Path) -> None:
-    import onnx
-
-    onnx.save(proto, str(path))
-
-
-def _checked_file(proto: Any, directory: Path, stem: str) -> tuple[Path, Any]:
-    """Write ``proto`` to a temp file in ``directory``, validate it and open a session."""
-    import onnx
-
-    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp.onnx", dir=directory)
+def _checked_file(fmt: formats.ExportFormat, artifact: Any, directory: Path,
+                  stem: str) -> tuple[Path, Any]:
+    """Write ``artifact`` to a temp file in ``directory``, validate it and open a session."""
+    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{fmt.suffix}", dir=directory)
     os.close(fd)
     path = Path(name)
-    _save(proto, path)
     try:
-        onnx.checker.check_model(str(path), full_check=True)
-    except onnx.checker.ValidationError as exc:
-        path.unlink(missing_ok=True)
-        raise MtkitError(f"the exported model fails onnx.checker ({first_line(exc, 300)}); "
-                         "nothing was written.") from None
-    try:
-        session = cpu_session(path)
-    except MtkitError:
+        fmt.save(artifact, path)
+        fmt.validate(path)
+        return path, fmt.open(path)
+    except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return path, session
 
 
 def export_run(run: str | Path, out: str | Path | None = None,
                options: ExportOptions | None = None) -> ExportResult:
     """Export run directory ``run`` to ONNX; see the module docstring for the steps."""
     opt = options or ExportOptions()
+    fmt = formats.get(opt.format)
     convert.check_opset(opt.opset)
-    if opt.precision not in quantize.PRECISIONS:
+    if opt.precision not in fmt.precisions:
         raise MtkitError(f"precision '{opt.precision}' is unknown; use one of "
-                         f"{', '.join(quantize.PRECISIONS)}.")
+                         f"{', '.join(fmt.precisions)}.")
     src = open_run(run)
-    target = Path(out) if out is not None else default_output(src.run, opt.precision)
+    target = Path(out) if out is not None else default_output(src.run, opt.precision, fmt.suffix)
     if target.is_dir():
         raise MtkitError(f"output path '{target}' is a directory; give a file name such as "
                          f"{target / 'model.onnx'}.")
@@ -133,15 +121,14 @@ def export_run(run: str | Path, out: str | Path | None = None,
     opt = replace(opt, rtol=default_tol if opt.rtol is None else opt.rtol,
                   atol=default_tol if opt.atol is None else opt.atol)
 
-    proto = convert.keras_to_onnx(model, src.info["inputs"], src.tasks, opt.opset)
-    metadata.attach(proto, src.info, "fp32")
+    proto = fmt.attach_metadata(fmt.convert(model, src.info, opt.opset), src.info, "fp32")
     temps: list[Path] = []
     report: dict[str, Any] = {"run": str(src.run), "output": str(target), "opset": opt.opset,
                               "precision": opt.precision, "passed": False}
     tables: list[str] = []
     failures: list[str] = []
     try:
-        fp32_path, fp32_session = _checked_file(proto, target.parent, target.name)
+        fp32_path, fp32_session = _checked_file(fmt, proto, target.parent, target.name)
         temps.append(fp32_path)
         final_path = fp32_path
         if opt.check:
@@ -158,7 +145,7 @@ def export_run(run: str | Path, out: str | Path | None = None,
                 failures.append(f"TensorFlow and onnxruntime disagree beyond rtol={opt.rtol:g}, "
                                 f"atol={opt.atol:g} on task(s) {', '.join(bad)}")
         if opt.precision != "fp32" and not failures:
-            reduced = _reduced(opt, src, plan, splits, fp32_path, fp32_session)
+            reduced = _reduced(fmt, opt, src, plan, splits, fp32_path, fp32_session)
             temps.append(reduced.path)
             report["quality"] = reduced.report
             tables.append(reduced.table)
@@ -194,30 +181,28 @@ class ReducedModel:
     failures: list[str]
 
 
-def _reduced(opt: ExportOptions, src: RunSource, plan: Any, splits: Any, fp32_path: Path,
-             fp32_session: Any) -> ReducedModel:
+def _reduced(fmt: formats.ExportFormat, opt: ExportOptions, src: RunSource, plan: Any,
+             splits: Any, fp32_path: Path, fp32_session: Any) -> ReducedModel:
     """Build the fp16/int8 variant, check it opens, judge its test metrics against fp32.
 
     The caller owns the temp file (``path``) from the moment this returns."""
-    import onnx
-
     specs = src.info["inputs"]
-    if opt.precision == "fp16":
-        reduced = quantize.to_fp16(onnx.load(str(fp32_path)))
-    else:
+    calib = None
+    if opt.precision == "int8":
         # Calibrate on training rows; a dataset that stores larger train inputs and crops
         # them in `augment` (SVHN: 64x64 stored, 54x54 fed) calibrates on validation rows.
         fits = all(list(v.shape[1:]) == list(specs[k]["shape"])
                    for k, v in splits.train.inputs.items())
         source = splits.train if fits or splits.val is None else splits.val
         calib = parity.cast_inputs(sample(source, opt.calibration_rows, seed=1).inputs, specs)
-        reduced = quantize.to_int8(fp32_path, calib)
-    metadata.attach(reduced, src.info, opt.precision)
+    reduced = fmt.attach_metadata(fmt.reduce(opt.precision, fp32_path, calib), src.info,
+                                  opt.precision)
     held = splits.test if splits.test is not None else splits.val
     if held is None:
         raise MtkitError(f"run '{src.run}' has no test or validation split to judge the "
                          f"{opt.precision} model on; set train.test_fraction > 0 and retrain.")
-    path, session = _checked_file(reduced, fp32_path.parent, f"{fp32_path.name}.{opt.precision}")
+    path, session = _checked_file(fmt, reduced, fp32_path.parent,
+                                  f"{fp32_path.name}.{opt.precision}")
     try:
         inputs = parity.cast_inputs(held.inputs, specs)
         base = quality.onnx_scores(plan, fp32_session, inputs, held.labels)

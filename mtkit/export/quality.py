@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mtkit.export.session import run_session
+from mtkit.runtime.session import run_batched
 
 HIGHER_IS_BETTER = {"accuracy", "auc", "exact_match", "r2"}
 LOWER_IS_BETTER = {"mae", "mse", "rmse", "loss"}
@@ -32,7 +32,7 @@ def onnx_scores(plan: Any, session: Any, inputs: dict[str, np.ndarray],
     """Per-task metrics (and dataset metrics) of an onnxruntime session; no losses."""
     from mtkit.scoring import score
 
-    preds = run_session(session, inputs, batch_size)
+    preds = run_batched(session, inputs, batch_size)
     return score(plan, labels, preds, with_loss=False)
 
 

@@ -9,9 +9,10 @@ The format (version 1) is written by ``mtkit export``; keys, all strings:
 * ``mtkit.task.<name>``: JSON ``{"head", "output_type", "labels", "decode"}``;
 * ``mtkit.dataset``: dataset name; ``mtkit.decode``: JSON dataset-level decoder (or ``{}``).
 
-The writer is ``mtkit.export.metadata``. The runtime must not import the exporter (nor
-the exporter the runtime), so each side spells the keys itself and a round-trip test
-(export, then read with ``Predictor``) keeps them in step.
+Writer (``metadata_props``) and reader (``parse``) live here, in one module: the
+runtime is the lower layer, so the exporter imports this (``mtkit.export.metadata``
+only attaches the pairs to an ONNX ``ModelProto``), and the runtime never imports the
+exporter.
 """
 
 from __future__ import annotations
@@ -24,6 +25,30 @@ from mtkit.errors import MtkitError
 
 FORMAT = "1"
 PREFIX = "mtkit."
+
+
+def metadata_props(info: dict[str, Any], precision: str = "fp32") -> dict[str, str]:
+    """run.json content → the string key/value pairs stored in the ONNX file."""
+    import mtkit
+
+    props = {
+        PREFIX + "format": FORMAT,
+        PREFIX + "version": mtkit.__version__,
+        PREFIX + "precision": precision,
+        PREFIX + "inputs": json.dumps(info["inputs"]),
+        PREFIX + "tasks": json.dumps(list(info["tasks"])),
+        PREFIX + "dataset": str(info.get("dataset", {}).get("name", "")),
+        PREFIX + "decode": json.dumps(info.get("dataset", {}).get("decode") or {}),
+    }
+    for name, task in info["tasks"].items():
+        decode = task.get("decode") or {"type": task.get("output_type", "")}
+        props[f"{PREFIX}task.{name}"] = json.dumps({
+            "head": task.get("head", ""),
+            "output_type": task.get("output_type", ""),
+            "labels": decode.get("labels"),
+            "decode": decode,
+        })
+    return props
 
 
 @dataclass(frozen=True)
