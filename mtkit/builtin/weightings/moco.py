@@ -44,8 +44,9 @@ class MoCo(BufferedWeighting):
 
         super().setup(tasks)
         t = len(tasks)
-        self.lambd = tf.Variable(tf.fill([t], 1.0 / t), trainable=False, name="moco_lambda",
-                                 aggregation=self.first, dtype=tf.float64)
+        self.lambd = tf.Variable(tf.fill([t], tf.constant(1.0 / t, tf.float64)), trainable=False,
+                                 name="moco_lambda",
+                                 aggregation=self.first)
 
     def variables(self) -> dict[str, Any]:
         return {**super().variables(), "moco_lambda": self.lambd}

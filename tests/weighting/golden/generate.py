@@ -107,10 +107,11 @@ def step(m, G, L, **kw):
 
     theta = m.encoder.theta
     theta.grad = None
-    Gt, Lt = torch.tensor(G), torch.tensor(L)
+    dtype = torch.get_default_dtype()
+    Gt, Lt = torch.tensor(G, dtype=dtype), torch.tensor(L, dtype=dtype)
     losses = torch.stack([Gt[t] @ theta + Lt[t] for t in range(len(L))])
     w = m.backward(losses, **kw)
-    d = theta.grad.detach().clone().numpy()
+    d = theta.grad.detach().clone().double().numpy()
     w = None if w is None else np.asarray(w, dtype=np.float64).tolist()
     return d.tolist(), w
 
@@ -134,8 +135,7 @@ def run_all(libmtl_root: str, mgda_root: str) -> dict:
     torch.set_default_dtype(torch.float64)
     # torch.symeig (ascending eigenvalues, eigenvectors in columns) was removed in torch
     # 1.9; Aligned-MTL calls it, and torch.linalg.eigh is the same decomposition.
-    if True:
-        torch.symeig = lambda m, eigenvectors=True: torch.linalg.eigh(m)
+    torch.symeig = lambda m, eigenvectors=True: torch.linalg.eigh(m)
     mod = load_libmtl(libmtl_root)
     out: dict = {"P": P, "cases": {}, "sequences": {}, "results": {}}
     cs = cases()
@@ -180,7 +180,12 @@ def run_all(libmtl_root: str, mgda_root: str) -> dict:
         per_case(f"MGDA/{gn}", mod("MGDA").MGDA, {"mgda_gn": gn})
     per_case("CAGrad", mod("CAGrad").CAGrad, {"calpha": 0.4, "rescale": 1})
     per_case("IMTL", mod("IMTL").IMTL, {})
+    # Aligned-MTL's rank cut-off is ``max(l) * T * torch.finfo().eps``: the eps of the
+    # default dtype, float32 in LibMTL's normal use (and mtkit's gradients are float32), so
+    # it runs in float32 here; in float64 it would keep directions float32 cannot resolve.
+    torch.set_default_dtype(torch.float32)
     per_case("Aligned_MTL", mod("Aligned_MTL").Aligned_MTL, {})
+    torch.set_default_dtype(torch.float64)
     per_case("GLS", mod("GLS").GLS, {})
     per_case("UW", mod("UW").UW, {})
     per_case("UPGrad", mod("UPGrad").UPGrad, {"UPGrad_norm_eps": 1e-4, "UPGrad_reg_eps": 1e-4})
