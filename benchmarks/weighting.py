@@ -41,19 +41,24 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 MULTIDIGIT_CONFIG = ROOT / "configs" / "multidigit.yaml"
 
-LOSS_METHODS = ["sum", "log_sum", "uncertainty", "dwa", "rlw"]
-GRADIENT_METHODS = ["gradnorm", "pcgrad", "mgda", "cagrad", "imtl", "nash_mtl", "aligned_mtl"]
+LOSS_METHODS = ["sum", "log_sum", "uncertainty", "dwa", "rlw", "stch", "famo"]
+GRADIENT_METHODS = ["gradnorm", "pcgrad", "mgda", "cagrad", "imtl", "nash_mtl", "aligned_mtl",
+                    "upgrad", "fairgrad", "gradvac"]
+# Keep a (tasks x trunk parameters) copy of the gradients: parameter mode only.
+PARAMETER_ONLY = ["moco", "db_mtl", "excess_mtl"]
 # Trained for quality. On the image problem gradient methods use the shared features (the
 # mode that costs about one backward pass; the parameter mode is ~4x slower there, see the
 # timings); on the small imbalance problem every method runs with its defaults, plus MGDA-UB.
 QUALITY_IMAGE = [{"type": m} for m in LOSS_METHODS] + [
     {"type": m, "gradients": "features"} for m in GRADIENT_METHODS] + [
-    {"type": "mgda", "gradients": "features", "normalization": "loss+"}]
-QUALITY_IMBALANCE = [{"type": m} for m in LOSS_METHODS + GRADIENT_METHODS] + [
+    {"type": "mgda", "gradients": "features", "normalization": "loss+"}] + [
+    {"type": m} for m in PARAMETER_ONLY]
+QUALITY_IMBALANCE = [{"type": m} for m in LOSS_METHODS + GRADIENT_METHODS + PARAMETER_ONLY] + [
     {"type": "mgda", "gradients": "features"}]
 # Timed: loss methods, and every gradient method in both modes.
 TIMED = [{"type": m} for m in LOSS_METHODS] + [
-    {"type": m, "gradients": g} for m in GRADIENT_METHODS for g in ("parameters", "features")]
+    {"type": m, "gradients": g} for m in GRADIENT_METHODS for g in ("parameters", "features")] + [
+    {"type": m} for m in PARAMETER_ONLY]
 
 
 def label(w: dict) -> str:
@@ -153,6 +158,8 @@ def step_timers(cfg: dict) -> dict:
         asm = build_model(plan, specs)
         opt = keras.optimizers.Adam(1e-3)
         plan.weighting.setup(plan.task_infos)
+        if plan.weighting.mode == "shared_gradients":
+            plan.weighting.setup_shared([tuple(v.shape) for v in asm.shared_variables])
         opt.build(asm.model.trainable_variables + [
             v for v in plan.weighting.variables().values() if v.trainable])
         step = make_train_step(plan, StepParts(asm.model, asm.features_model,

@@ -68,10 +68,9 @@ class MoCo(BufferedWeighting):
         gamma = p.gamma / step**p.gamma_sigma
         logits = lam - gamma * tf.linalg.matvec(yy + p.rho * tf.eye(len(self.names), dtype=tf.float64), lam)
         new = tf.nn.softmax(tf.where(active, logits, tf.constant(-1e300, tf.float64)))
-        lam = tf.where(active, new * tf.reduce_sum(tf.where(active, lam, 0.0)) /
-                       tf.maximum(tf.reduce_sum(tf.where(active, lam, 0.0)), 1e-300), lam)
-        # All tasks present (the usual case): exactly the reference's softmax.
-        lam = tf.where(tf.reduce_all(active), new, lam)
+        # The present tasks share the weight mass they had (all present: the reference's
+        # softmax exactly, as lambda sums to 1); absent ones keep theirs.
+        lam = tf.where(active, new * tf.reduce_sum(tf.where(active, lam, 0.0)), lam)
         self.lambd.assign(lam)
         return tf.linalg.matvec(y, tf.cast(lam * act, tf.float32), transpose_a=True)
 
