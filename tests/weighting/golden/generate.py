@@ -5,8 +5,10 @@ and quadprog, which mtkit does not depend on). It was run once in a throw-away v
 
     python3.11 -m venv /tmp/refenv
     /tmp/refenv/bin/pip install torch numpy scipy cvxpy ecos qpsolvers quadprog
+    # (run with torch 2.14.1, cvxpy 1.9.3, ecos 2.0.14, scipy 1.17.1, qpsolvers 4.13.0,
+    #  quadprog 0.1.14, numpy 2.4.6)
     # LibMTL at median-research-group/LibMTL@4336804 extracted to /tmp/libmtl,
-    # Sener & Koltun at isl-org/MultiObjectiveOptimization extracted to /tmp/mgda
+    # Sener & Koltun at isl-org/MultiObjectiveOptimization@bf5bbb3 extracted to /tmp/mgda
     /tmp/refenv/bin/python tests/weighting/golden/generate.py /tmp/libmtl /tmp/mgda
 
 and wrote ``tests/weighting/golden/reference.json``. The reference classes run
