@@ -41,19 +41,24 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 MULTIDIGIT_CONFIG = ROOT / "configs" / "multidigit.yaml"
 
-LOSS_METHODS = ["sum", "log_sum", "uncertainty", "dwa", "rlw"]
-GRADIENT_METHODS = ["gradnorm", "pcgrad", "mgda", "cagrad", "imtl", "nash_mtl", "aligned_mtl"]
+LOSS_METHODS = ["sum", "log_sum", "uncertainty", "dwa", "rlw", "stch", "famo"]
+GRADIENT_METHODS = ["gradnorm", "pcgrad", "mgda", "cagrad", "imtl", "nash_mtl", "aligned_mtl",
+                    "upgrad", "fairgrad", "gradvac"]
+# Keep a (tasks x trunk parameters) copy of the gradients: parameter mode only.
+PARAMETER_ONLY = ["moco", "db_mtl", "excess_mtl"]
 # Trained for quality. On the image problem gradient methods use the shared features (the
 # mode that costs about one backward pass; the parameter mode is ~4x slower there, see the
 # timings); on the small imbalance problem every method runs with its defaults, plus MGDA-UB.
 QUALITY_IMAGE = [{"type": m} for m in LOSS_METHODS] + [
     {"type": m, "gradients": "features"} for m in GRADIENT_METHODS] + [
-    {"type": "mgda", "gradients": "features", "normalization": "loss+"}]
-QUALITY_IMBALANCE = [{"type": m} for m in LOSS_METHODS + GRADIENT_METHODS] + [
+    {"type": "mgda", "gradients": "features", "normalization": "loss+"}] + [
+    {"type": m} for m in PARAMETER_ONLY]
+QUALITY_IMBALANCE = [{"type": m} for m in LOSS_METHODS + GRADIENT_METHODS + PARAMETER_ONLY] + [
     {"type": "mgda", "gradients": "features"}]
 # Timed: loss methods, and every gradient method in both modes.
 TIMED = [{"type": m} for m in LOSS_METHODS] + [
-    {"type": m, "gradients": g} for m in GRADIENT_METHODS for g in ("parameters", "features")]
+    {"type": m, "gradients": g} for m in GRADIENT_METHODS for g in ("parameters", "features")] + [
+    {"type": m} for m in PARAMETER_ONLY]
 
 
 def label(w: dict) -> str:
@@ -153,6 +158,8 @@ def step_timers(cfg: dict) -> dict:
         asm = build_model(plan, specs)
         opt = keras.optimizers.Adam(1e-3)
         plan.weighting.setup(plan.task_infos)
+        if plan.weighting.mode == "shared_gradients":
+            plan.weighting.setup_shared([tuple(v.shape) for v in asm.shared_variables])
         opt.build(asm.model.trainable_variables + [
             v for v in plan.weighting.variables().values() if v.trainable])
         step = make_train_step(plan, StepParts(asm.model, asm.features_model,
@@ -162,6 +169,130 @@ def step_timers(cfg: dict) -> dict:
         float(next(iter(out[0].values())))
         timers[label(w)] = (step, (inputs, labels))
     return timers
+
+
+def parameter_mode_strategies(cfg: dict, rounds: int, steps: int) -> dict:
+    """How to get the per-task trunk gradients of parameter mode, timed side by side.
+
+    ``sum``: one backward pass (the baseline). ``loop``: one ``tape.gradient`` per task off
+    one forward pass (what the train step does). ``feature_vjp``: per-task gradients w.r.t.
+    the shared features (heads only), then one trunk VJP per task with those as output
+    gradients. ``jacobian_pfor``: ``tape.jacobian`` of the stacked task losses, vectorised
+    by pfor (one batched backward with T cotangents). Same model, batch and tape, interleaved
+    rounds, fastest round. Writes benchmarks/results/weighting_parameter_mode.json.
+    """
+    import keras
+    import tensorflow as tf
+
+    import mtkit
+    from mtkit.assembly import build_model
+    from mtkit.dataprep import prepare
+    from mtkit.training.step import task_losses
+
+    plan = mtkit.plan(cfg)
+    splits, specs = prepare(plan)
+    bs = cfg["train"]["batch_size"]
+    inputs = {k: tf.constant(v[:bs]) for k, v in splits.train.inputs.items()}
+    labels = {k: tf.constant(v[:bs]) for k, v in splits.train.labels.items()}
+    keras.utils.set_random_seed(0)
+    asm = build_model(plan, specs)
+    model, shared = asm.model, asm.shared_variables
+    ids = {id(v) for v in shared}
+    own = [v for v in model.trainable_variables if id(v) not in ids]
+
+    def losses(res):
+        return task_losses(plan, res, labels)[0]
+
+    @tf.function
+    def sum_step():
+        with tf.GradientTape() as tape:
+            total = tf.add_n(list(losses(model(inputs, training=True)).values()))
+        return tape.gradient(total, model.trainable_variables)
+
+    @tf.function
+    def loop():
+        with tf.GradientTape(persistent=True) as tape:
+            ls = losses(model(inputs, training=True))
+        per = [tape.gradient(v, shared) for v in ls.values()]
+        return per, tape.gradient(tf.add_n(list(ls.values())), own)
+
+    @tf.function
+    def feature_vjp():
+        with tf.GradientTape(persistent=True) as tape:
+            res = asm.features_model(inputs, training=True)
+            feats = res["features"]
+            ls = losses(res["outputs"])
+        per = []
+        for k, v in ls.items():
+            f = feats[k] if isinstance(feats, dict) else feats
+            per.append(tape.gradient(f, shared, output_gradients=tape.gradient(v, f)))
+        return per, tape.gradient(tf.add_n(list(ls.values())), own)
+
+    @tf.function
+    def jacobian_pfor():
+        with tf.GradientTape(persistent=True) as tape:
+            ls = losses(model(inputs, training=True))
+            vec = tf.stack(list(ls.values()))
+        return tape.jacobian(vec, shared, experimental_use_pfor=True), tape.gradient(
+            tf.add_n(list(ls.values())), own)
+
+    fns = {"sum": sum_step, "loop": loop, "feature_vjp": feature_vjp,
+           "jacobian_pfor": jacobian_pfor}
+    for f in fns.values():
+        f()
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for name, f in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                out = f()
+            tf.nest.map_structure(lambda x: None if x is None else x.numpy(), out)
+            samples[name].append((time.perf_counter() - t0) / steps)
+    best = {k: min(v) for k, v in samples.items()}
+    report = {
+        "what": "per-task trunk gradients of the six-task model (gradients only, no weighting "
+                "and no optimizer step), fastest round, interleaved",
+        "tasks": len(plan.tasks), "shared_parameters": int(sum(np.prod(v.shape) for v in shared)),
+        "batch_size": bs, "rounds": rounds, "steps_per_round": steps,
+        "ms": {k: round(v * 1000, 1) for k, v in best.items()},
+        "ratio_to_sum": {k: round(v / best["sum"], 2) for k, v in best.items()},
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPU only",
+    }
+    from mtkit.rundir import atomic_write
+
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(report, indent=2) + "\n"
+    atomic_write(RESULTS / "weighting_parameter_mode.json", lambda p: Path(p).write_text(text))
+    print("parameter-mode strategies", report["ms"], report["ratio_to_sum"], flush=True)
+    return report
+
+
+def spot_check(cfg: dict, problem: str, args: argparse.Namespace) -> None:
+    """Train a few methods (their default settings; gradient methods on the features where
+    they have that mode) beside ``sum`` for several seeds; a cheap check after a change."""
+    types = ["sum"] + [t for t in args.spot_check.split(",") if t and t != "sum"]
+    chosen = [w for w in QUALITY_IMAGE if w["type"] in types]
+    results: dict[str, list] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(args.seeds):
+            c = copy.deepcopy(cfg)
+            c["train"]["seed"] = seed
+            for w in chosen:
+                r = train_one(c, w, Path(tmp) / f"seed{seed}")
+                results.setdefault(label(w), []).append({"seed": seed, **r})
+                print("spot", seed, label(w), r["dataset"], flush=True)
+    report = {"what": "spot check on the image problem, several seeds", "problem": problem,
+              "epochs": args.epochs, "train_size": args.train_size, "seeds": args.seeds,
+              "command": "python benchmarks/weighting.py " + " ".join(
+                  f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+                  if not isinstance(v, bool) and v != ""),
+              "date": time.strftime("%Y-%m-%d"), "results": results}
+    from mtkit.rundir import atomic_write
+
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(report, indent=2) + "\n"
+    atomic_write(RESULTS / "weighting_spotcheck.json", lambda p: Path(p).write_text(text))
 
 
 def time_steps(timers: dict, rounds: int, steps: int) -> dict[str, list[float]]:
@@ -261,6 +392,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--timing-only", action="store_true", help="Skip the training runs.")
+    ap.add_argument("--spot-check", default="",
+                    help="Comma-separated weighting types: train only these (and sum) on the "
+                         "image problem, with --seeds seeds; writes weighting_spotcheck.json.")
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--strategies-only", action="store_true",
+                    help="Only time the ways of computing parameter-mode task gradients.")
     ap.add_argument("--render-only", action="store_true", help="Redraw .md/.png from the JSON.")
     args = ap.parse_args()
     if args.render_only:
@@ -275,6 +412,12 @@ def main() -> None:
 
     t_start = time.perf_counter()
     image_cfg, image_name = image_problem(args)
+    if args.spot_check:
+        spot_check(image_cfg, image_name, args)
+        return
+    strategies = parameter_mode_strategies(image_cfg, args.rounds, args.steps)
+    if args.strategies_only:
+        return
     timers = step_timers(image_cfg)
     samples = time_steps(timers, args.rounds, args.steps)
     # The fastest round (as timeit does): other processes on a shared machine only ever add
@@ -319,6 +462,7 @@ def main() -> None:
                       "statistic": "fastest round of steps_per_round steps",
                       "median_ms_per_step": {k: statistics.median(v) * 1000 for k, v in samples.items()},
                       "samples_s": samples, "rounds": args.rounds, "steps_per_round": args.steps},
+        "parameter_mode_strategies": strategies,
         "goal": {"feature_gradients_at_most_x_sum": 2.0, "worst_feature_method": worst,
                  "worst_feature_ratio": feature[worst], "met": feature[worst] <= 2.0},
         "image_problem": {"problem": image_name, "epochs": args.epochs, "results": image_results},

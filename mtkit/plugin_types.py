@@ -172,6 +172,15 @@ class Weighting(Plugin):
         """Create state (tf.Variables); called once, inside the distribution scope."""
         self.tasks = tasks
 
+    def setup_shared(self, shapes: list[tuple[int, ...]]) -> None:
+        """Optional: create state shaped like the shared parameters (``shared_gradients`` mode).
+
+        Called once after ``setup`` (inside the distribution scope, before the checkpoint is
+        read) with the shapes of the shared variables, in the order of the gradient lists
+        ``combine_gradients`` receives. Methods that keep a running copy of each task's
+        gradient (MoCo, DB-MTL, ExcessMTL) allocate it here; the rest ignore it.
+        """
+
     def variables(self) -> dict[str, Any]:
         return {}
 

@@ -116,6 +116,9 @@ class Trainer:
                 plan, make_optimizer(cfg, cfg.learning_rate, spe, cfg.mixed_precision),
                 assembled, lambda rate: make_optimizer(cfg, rate, spe))
             plan.weighting.setup(plan.task_infos)
+            if plan.weighting.mode == "shared_gradients":
+                plan.weighting.setup_shared([tuple(int(d) for d in v.shape)
+                                             for v in assembled.shared_variables])
             optimizer.build(assembled.model.trainable_variables + [
                 v for v in plan.weighting.variables().values() if getattr(v, "trainable", False)])
         warm = warm_start(assembled.model, init_from) if init_from and not resume else None

@@ -101,14 +101,15 @@ def test_mgda_three_tasks_reach_the_minimum_norm_and_its_optimality_conditions(s
     np.testing.assert_allclose(dots[w > 1e-4], d @ d, rtol=1e-4, atol=1e-6)
 
 
-def test_mgda_l2_normalisation_takes_the_min_norm_point_of_unit_gradients():
+def test_mgda_l2_normalisation_weighs_the_raw_gradients_by_the_unit_gradients_min_norm():
     g1 = np.array([4.0, 0.0, 1.0, 0.0, 0.0])
     g2 = np.array([0.0, 0.5, 0.2, 0.0, 0.0])
     u1, u2 = g1 / np.linalg.norm(g1), g2 / np.linalg.norm(g2)
     gamma = mgda_two_task_closed_form(u1, u2)
     out = combine_gradients(make("mgda", tasks("a", "b"), normalization="l2"),
                             {"a": split(g1), "b": split(g2)})
-    np.testing.assert_allclose(out, gamma * u1 + (1 - gamma) * u2, rtol=1e-5, atol=1e-6)
+    # Sener & Koltun: the weights come from the unit gradients, then scale the raw losses.
+    np.testing.assert_allclose(out, gamma * g1 + (1 - gamma) * g2, rtol=1e-5, atol=1e-6)
 
 
 def test_mgda_many_tasks_frank_wolfe_fallback_meets_the_optimality_conditions():
@@ -207,21 +208,27 @@ def test_imtl_with_an_absent_task_uses_the_others_closed_form():
 def test_nash_mtl_solves_the_bargaining_conditions(seed):
     rng = np.random.default_rng(seed)
     g = rng.normal(size=(3, 6)) * np.array([[0.1], [1.0], [10.0]]) + 0.2
-    w = task_weights(make("nash_mtl", tasks("a", "b", "c"), gradients="features"),
+    w = task_weights(make("nash_mtl", tasks("a", "b", "c"), gradients="features", max_norm=0.0),
                      {"a": g[0], "b": g[1], "c": g[2]})
-    m = g @ g.T
-    m = m / np.linalg.norm(m)  # the authors normalise G G^T by its Frobenius norm
+    m = g @ g.T  # the authors normalise by |G G^T|_F inside the solve only: raw problem
     assert np.all(w > 0)
     # G G^T a = 1 / a: every task's directional derivative along d is 1 / a_t.
     np.testing.assert_allclose((m @ w) * w, np.ones(3), rtol=1e-4)
 
 
-def test_nash_mtl_orthogonal_gradients_get_inverse_norm_weights():
+def test_nash_mtl_orthogonal_gradients_get_inverse_norm_weights_and_the_clip():
     g = np.diag([1.0, 4.0])
-    # By hand: M = diag(1, 16) / |diag(1, 16)|_F, and a_t^2 M_tt = 1, so a_t = 257^(1/4) / |g_t|
-    # and every task gets the same step, d = 257^(1/4) (e_1 + e_2).
+    # By hand: a_t^2 |g_t|^2 = 1, so a_t = 1 / |g_t| and every task gets a unit step,
+    # d = e_1 + e_2 (norm sqrt 2), which the authors' max_norm = 1 clips to d / sqrt 2.
+    free = combine_gradients(make("nash_mtl", tasks("a", "b"), max_norm=0.0),
+                             {"a": [g[0]], "b": [g[1]]})
+    np.testing.assert_allclose(free, np.ones(2), rtol=1e-5)
     d = combine_gradients(make("nash_mtl", tasks("a", "b")), {"a": [g[0]], "b": [g[1]]})
-    np.testing.assert_allclose(d, 257**0.25 * np.ones(2), rtol=1e-5)
+    np.testing.assert_allclose(d, np.ones(2) / (np.sqrt(2) + 1e-6), rtol=1e-5)
+    # The update does not scale with the gradients (a_t ~ 1 / |g_t|), as in the authors' code.
+    big = combine_gradients(make("nash_mtl", tasks("a", "b"), max_norm=0.0),
+                            {"a": [10 * g[0]], "b": [10 * g[1]]})
+    np.testing.assert_allclose(big, np.ones(2), rtol=1e-5)
 
 
 # ------------------------------------------------------ Aligned-MTL (Senushkin et al. 2023)
@@ -284,7 +291,8 @@ def test_gradnorm_drives_gradient_norms_to_the_target_ratios():
 
 # ------------------------------------------------------------- every gradient method
 
-GRADIENT_METHODS = ["pcgrad", "mgda", "cagrad", "imtl", "nash_mtl", "aligned_mtl", "gradnorm"]
+GRADIENT_METHODS = ["pcgrad", "mgda", "cagrad", "imtl", "nash_mtl", "aligned_mtl", "gradnorm",
+                    "upgrad", "fairgrad", "gradvac"]
 
 
 @pytest.mark.parametrize("name", GRADIENT_METHODS)

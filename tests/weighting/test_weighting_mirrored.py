@@ -25,6 +25,8 @@ METHODS = [
     {"type": "gradnorm"},  # state assigned inside the replica step
     {"type": "uncertainty"},  # trainable weighting variables, optimised with the model
     {"type": "rlw"},  # stateless random weights keyed by a step counter
+    {"type": "moco"},  # (tasks x parameters) state from setup_shared, assigned in the step
+    {"type": "famo"},  # loss mode with state assigned inside the replica step
 ]
 
 SCRIPT = textwrap.dedent("""
@@ -58,6 +60,8 @@ SCRIPT = textwrap.dedent("""
             asm = build_model(plan, specs)
             opt = keras.optimizers.Adam(0.01)
             plan.weighting.setup(plan.task_infos)
+            if plan.weighting.mode == "shared_gradients":
+                plan.weighting.setup_shared([tuple(v.shape) for v in asm.shared_variables])
             extra = [v for v in plan.weighting.variables().values() if v.trainable]
             opt.build(asm.model.trainable_variables + extra)
         step = make_train_step(plan, StepParts(asm.model, asm.features_model,

@@ -18,6 +18,8 @@ METHODS = [
     ("pcgrad", {}), ("pcgrad", {"gradients": "features"}),
     ("mgda", {}), ("mgda", {"gradients": "features"}), ("cagrad", {}), ("imtl", {}),
     ("nash_mtl", {}), ("aligned_mtl", {}),
+    ("upgrad", {}), ("fairgrad", {"alpha": 2.0}), ("gradvac", {}), ("moco", {}), ("db_mtl", {}),
+    ("excess_mtl", {}), ("stch", {"warmup_epochs": 0}), ("famo", {}),
 ]
 
 
@@ -61,6 +63,8 @@ def _plan_and_step(weighting: dict):
     asm = build_model(plan, specs)
     optimizer = keras.optimizers.Adam(0.01)
     plan.weighting.setup(plan.task_infos)
+    if plan.weighting.mode == "shared_gradients":
+        plan.weighting.setup_shared([tuple(v.shape) for v in asm.shared_variables])
     optimizer.build(asm.model.trainable_variables + [
         v for v in plan.weighting.variables().values() if v.trainable])
     step = make_train_step(plan, StepParts(asm.model, asm.features_model, asm.shared_variables,
@@ -113,6 +117,30 @@ def test_weighting_state_is_checkpointed_and_resumed(tmp_path):
     reader = tf.train.load_checkpoint(str(run / CHECKPOINTS))
     assert int(reader.get_tensor(epochs_key)) == 4  # continued, not restarted
     np.testing.assert_allclose(reader.get_tensor(hist_key)[1], last, rtol=1e-6)
+
+
+def test_every_builtin_weighting_is_trained_here():
+    from mtkit.registry import get_registry
+
+    builtin = {e.name for e in get_registry().entries
+               if e.kind == "weighting" and e.provider == "mtkit"}
+    assert builtin - {n for n, _ in METHODS} == set()
+
+
+def test_parameter_sized_state_is_checkpointed_and_resumed(tmp_path):
+    """MoCo's tracked gradients (tasks x shared parameters) survive --resume."""
+    run = tmp_path / "moco"
+    mtkit.train(config({"type": "moco"}, epochs=1, checkpoint=True), out=run, quiet=True)
+    reader = tf.train.load_checkpoint(str(run / CHECKPOINTS))
+    keys = reader.get_variable_to_shape_map()
+    y_key = next(k for k in keys if k.startswith("weighting/moco_y"))
+    step_key = next(k for k in keys if k.startswith("weighting/moco_step"))
+    y = reader.get_tensor(y_key)
+    assert y.shape[0] == 3 and y.shape[1] == 6 * 12 + 12  # the mlp trunk's kernel + bias
+    assert np.abs(y).sum() > 0 and int(reader.get_tensor(step_key)) == 6
+    mtkit.train(None, out=run, resume=True, overrides=["train.epochs=2"], quiet=True)
+    reader = tf.train.load_checkpoint(str(run / CHECKPOINTS))
+    assert int(reader.get_tensor(step_key)) == 12  # continued from 6, not restarted
 
 
 def test_uncertainty_log_variances_are_trained_with_the_model(tmp_path):

@@ -11,8 +11,14 @@ gradients' inner products (and sometimes the losses). So a method only implement
   w.r.t. the shared representation, and ``w`` weighs the task losses (one backward
   pass for the model). Sener & Koltun's MGDA-UB bound makes this the cheap variant.
 
-A task is *active* in a step when it has labels in the batch and a non-zero gradient;
-inactive tasks get weight 0 and are left out of the solvers.
+A task is *active* in a step when it has labels in the batch; inactive tasks get weight 0
+and are left out of the solvers. A task with labels whose gradient is exactly zero stays
+active (it is a task that is already solved, not an absent one): MGDA then returns the
+Pareto-stationary ``d = 0`` and CAGrad averages over all present tasks, as the references
+do, so the update is continuous between ``g = 0`` and a tiny ``g``. Methods whose
+problem has no solution with a zero gradient (IMTL-G's unit vectors, Nash-MTL's and
+FairGrad's ``g_t . d = 1 / a_t``) leave such a task out themselves; its weight cannot
+change ``d``, since it multiplies a zero vector.
 """
 
 from __future__ import annotations
@@ -65,8 +71,7 @@ class GramWeighting(Weighting):
         from mtkit.builtin.weightings._min_norm import sanitize
 
         gram = sanitize(grads_lib.gram(matrix))
-        active = grads_lib.stack_scalars(present, self.names, tf.bool) & (
-            tf.linalg.diag_part(gram) > 0)
+        active = grads_lib.stack_scalars(present, self.names, tf.bool)
         w = self.weights_from_gram(gram, grads_lib.stack_scalars(losses, self.names), active)
         w = tf.where(active & tf.math.is_finite(w), w, tf.zeros_like(w))
         return tf.cast(w, tf.float32)

@@ -12,6 +12,12 @@ representation and the weights scale the task losses (whole model); with
 ``gradients: parameters`` it is the trunk's parameters' gradient (the paper uses the last
 shared layer) and the trunk receives ``sum_t w_t g_t``. The weights, the initial losses
 and which tasks have been seen are ``tf.Variable`` state, checkpointed with the run.
+
+Deliberately as the paper (Algorithm 1), not as LibMTL: ``L_t(0)`` is the loss of the first
+step in which the task has labels (LibMTL: the mean loss of epoch 0, so its GradNorm is
+a plain sum for a whole epoch), and the weights themselves take the gradient step and are
+renormalised to sum to T (LibMTL: ``w = T softmax(p)`` with ``p`` stepped by Adam). The
+first update is the same (golden-tested, tests/weighting/test_weighting_golden.py).
 """
 
 from __future__ import annotations

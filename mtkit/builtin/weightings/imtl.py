@@ -23,6 +23,8 @@ def imtl_g_weights(gram: Any, active: Any) -> Any:
     import tensorflow as tf
 
     t = gram.shape[0]
+    # A zero gradient has no unit vector (the reference divides by zero): leave it out.
+    active = active & (tf.linalg.diag_part(gram) > 0)
     act = tf.cast(active, tf.float64)
     norms = tf.sqrt(tf.linalg.diag_part(gram))
     inv = tf.math.divide_no_nan(tf.ones_like(norms), norms)

@@ -7,8 +7,14 @@ decreases every task's loss at once unless the point is Pareto-stationary (``d =
 ``gradients: parameters`` is MGDA on the trunk's parameters; ``gradients: features`` is
 MGDA-UB, which solves the same problem on the gradients w.r.t. the shared representation
 (an upper bound of the former, at the cost of one backward pass). Optionally the
-gradients are normalised first (the paper's ``l2``, ``loss``, ``loss+``); the weights then
-multiply the normalised gradients, so ``d`` is the min-norm point of those.
+gradients are normalised first (the paper's ``l2``, ``loss``, ``loss+``): the weights are
+the min-norm point of the *normalised* gradients and then scale the *raw* task losses,
+``d = sum_t w_t g_t``, as in Sener & Koltun's code (``multi_task/train_multi_task.py``:
+``grads[t] / gn[t]`` → ``find_min_norm_element`` → ``loss = sum_t scale[t] * loss_t``).
+(LibMTL's parameter-gradient path instead applies them to the normalised gradients, which
+makes the update grow like ``1 / L`` as the losses shrink; its representation path
+follows the authors.) A present task with an exactly-zero gradient is part of the hull,
+so the update is then ``d = 0`` (Pareto-stationary), the limit of a tiny gradient.
 """
 
 from __future__ import annotations
@@ -51,10 +57,10 @@ class MGDA(GramWeighting):
         from mtkit.builtin.weightings._min_norm import min_norm_weights
 
         scale = self.normalizers(gram, losses)
-        active = active & (scale > 0)
-        inv = tf.math.divide_no_nan(tf.ones_like(scale), scale)
-        w = min_norm_weights(gram * inv[:, None] * inv[None, :], active)
-        return w * inv
+        # A zero normaliser (zero gradient or zero loss) leaves the gradient unnormalised:
+        # it is the zero vector either way under 'l2' / 'loss+', and stays in the hull.
+        inv = tf.where(scale > 0, 1.0 / tf.where(scale > 0, scale, 1.0), tf.ones_like(scale))
+        return min_norm_weights(gram * inv[:, None] * inv[None, :], active)
 
 
 @hookimpl

@@ -23,6 +23,13 @@ class RLWParams(BaseModel):
     seed: int = Field(0, description="Seed of the random weights.")
 
 
+def rlw_weights(eps: Any, mask: Any) -> Any:
+    """``softmax(eps)`` over the present tasks (0 for the others), LibMTL's ``RLW.backward``."""
+    import tensorflow as tf
+
+    return tf.nn.softmax(tf.where(mask, eps, -1e9))
+
+
 class RLW(Weighting):
     """Random loss weights, softmax of a standard normal draw per step (Lin et al. 2021)."""
 
@@ -47,8 +54,7 @@ class RLW(Weighting):
         seed = tf.stack([tf.constant(self.params.seed, tf.int64), self.step.read_value()])
         self.step.assign_add(1)
         eps = tf.random.stateless_normal([len(self.names)], seed=seed)
-        mask = tf.stack([present[n] for n in self.names])
-        return tf.nn.softmax(tf.where(mask, eps, -1e9))
+        return rlw_weights(eps, tf.stack([present[n] for n in self.names]))
 
     def combine(self, losses: dict[str, Any], present: dict[str, Any]) -> Any:
         import tensorflow as tf

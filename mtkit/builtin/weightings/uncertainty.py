@@ -9,6 +9,11 @@ likelihood) and ``1`` for classification (scaled softmax). At the optimum
 proportion to its noise. The log-variances are trainable ``tf.Variable``s optimised with
 the model and checkpointed with it; a task without labels in a batch contributes nothing
 (neither its loss nor its ``s_t / 2`` term).
+
+Deliberately as the paper, not as LibMTL (``UW``, which uses ``1/2`` for every task): the
+factor follows the task's likelihood, ``1/2`` for a Gaussian (regression) and ``1`` for a
+softmax (classification), eq. 10; for regression tasks the two agree exactly
+(golden-tested).
 """
 
 from __future__ import annotations
