@@ -262,7 +262,11 @@ class RunGuard:
             ran = int(done.get("epochs_run", 0))
             stopped = bool(done.get("stopped_early"))
         except (ValueError, TypeError, AttributeError, OSError):
-            return  # a damaged metrics.json: the history decides (loop._read_history)
+            raise MtkitError(
+                f"cannot resume: '{metrics}' is damaged, so whether the run finished (and "
+                "whether its model.keras is the best epoch's) cannot be told. Nothing was "
+                "changed; restore the file, or start a new run (another --out, or "
+                "--overwrite).") from None
         if stopped:
             raise MtkitError(
                 f"cannot resume: the run in '{run}' already finished; early stopping ended it "
