@@ -30,12 +30,6 @@ def _to_label_dtype(y: np.ndarray, dtype: str, task: str, source: str) -> np.nda
     if y.dtype.kind not in "fiub":
         raise DataError(f"{source}: labels of task '{task}' have dtype {y.dtype}; they must be "
                         "numeric (class indices, 0/1 or values; -1 or NaN for missing).")
-    if y.dtype.kind == "f" and np.isinf(y).any():  # NaN means missing; inf is a mistake
-        at = np.argwhere(np.isinf(y))[0]
-        col = f", column {int(at[1])}" if y.ndim > 1 else ""
-        raise DataError(f"{source}: labels of task '{task}' hold {y[tuple(at)].item()} at row "
-                        f"{int(at[0])}{col} (a value such as 1e400 overflows to infinity); a "
-                        "label must be finite, or NaN (or -1 for classes) to mark it missing.")
     if dtype == "int32":
         finite = y[np.isfinite(y)] if y.dtype.kind == "f" else y
         odd = finite[(finite != np.round(finite)) | (np.abs(finite) >= 2**31)]
@@ -75,6 +69,20 @@ def _prepare_split(plan: Plan, arrays: Arrays, split: str, source: str) -> Array
 
 
 INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_labels_finite(arrays: Arrays, split: str, source: str) -> None:
+    """NaN marks a missing label; infinity is a mistake (a value such as 1e400 overflows to
+    it), refused with its row as the dataset yields it (before splits are carved)."""
+    for task, y in arrays.labels.items():
+        y = np.asarray(y)
+        if y.dtype.kind == "f" and np.isinf(y).any():
+            at = np.argwhere(np.isinf(y))[0]
+            col = f", column {int(at[1])}" if y.ndim > 1 else ""
+            raise DataError(f"{source}: labels of task '{task}' ({split} data) hold "
+                            f"{y[tuple(at)].item()} at row {int(at[0])}{col} (a value such as "
+                            "1e400 overflows to infinity); a label must be finite, or NaN (or -1 "
+                            "for classes) to mark it missing.")
 
 
 def _check_inputs(arrays: Arrays, split: str, source: str) -> None:
@@ -120,6 +128,7 @@ def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
     for name, part in (("train", train), ("validation", val), ("test", test)):
         if part is not None:
             _check_inputs(part, name, source)
+            _check_labels_finite(part, name, source)
     check_arrays(train, "train", source)
     if test is None and cfg.train.test_fraction > 0:
         train, test = carve(train, cfg.train.test_fraction, cfg.train.seed + 1)
