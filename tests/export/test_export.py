@@ -42,7 +42,8 @@ def test_cli_export_writes_checked_model_with_names_batch_dim_and_metadata(train
     assert {r["task"] for r in rows} == set(TASKS)
     assert all(r["ok"] and r["max_abs"] <= 1e-5 for r in rows)
     assert all(r["agreement"] == 1.0 for r in rows if r["task"] != "risk")
-    assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert not [p for p in run.iterdir()
+                if p.name.startswith(".") and p.name != ".mtkit-run"]  # no temp files left
 
 
 def test_failed_parity_exits_nonzero_with_table_and_keeps_the_older_export(trained_run,

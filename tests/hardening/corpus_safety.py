@@ -356,6 +356,11 @@ CASES: dict[str, Case] = {
         lambda t: train(t, npz_config(t, **{"x": np.zeros((40, 3), np.float32),
                                             "a/b": np.zeros((40, 2), np.float32)})),
         ("input 'a/b'", "cannot name a model input", "data.inputs")),
+    "train.devices naming a GPU that does not exist": Case(
+        "field 'train.devices'",
+        lambda t: train(t, changed("train.devices", ["/gpu:3"],
+                                   changed("train.strategy", "mirrored"))),
+        ("field 'train.devices'", "'/gpu:3' does not exist on this machine", "/device:CPU:0")),
     # ---- numeric edge values
     "negative seed": Case(
         "invalid config —", lambda t: train(t, changed("train.seed", -1)),
