@@ -196,8 +196,15 @@ def _has_lock(t: Path, name: str = "run") -> bool:
     return (t / name / ".mtkit-lock").is_file()
 
 
+def _training(t: Path) -> bool:
+    """The run wrote run.json: TensorFlow is imported, the model built, epoch 1 starting
+    (a signal during TensorFlow's own import would test TensorFlow, not mtkit)."""
+    return (t / "run" / "run.json").is_file()
+
+
 def _staging(t: Path) -> bool:
-    return any(t.glob(".run.mtkit-new-*"))
+    """An --overwrite's staging folder beside t/run got its run.json (training starts)."""
+    return any(p.joinpath("run.json").is_file() for p in t.glob(".run.mtkit-new-*"))
 
 
 def _two_writers(t: Path, args: list[str]) -> subprocess.CompletedProcess:
@@ -205,9 +212,10 @@ def _two_writers(t: Path, args: list[str]) -> subprocess.CompletedProcess:
     first = _popen(args)
     _wait_for(lambda: _has_lock(t), first)
     second = subprocess.run([*MTKIT, *args], capture_output=True, text=True, timeout=300)
+    _wait_for(lambda: _training(t), first)
     first.send_signal(signal.SIGINT)
     done = _finish(first, args)
-    assert done.returncode == 130, done.stderr
+    assert done.returncode == 130, (done.returncode, done.stderr)
     return second
 
 
@@ -503,18 +511,18 @@ CASES: dict[str, Case] = {
     "SIGINT before the first checkpoint": Case(
         "interrupted before the first epoch finished",
         lambda t: train(t, SLOW_CONFIG), ("nothing was kept", "nothing to resume"),
-        code=130, drive=signal_when(signal.SIGINT, lambda t: _has_lock(t), delay=4.0),
+        code=130, drive=signal_when(signal.SIGINT, _training, delay=0.5),
         lacks=("--resume",), absent=("run",)),
     "SIGTERM before the first checkpoint": Case(
         "interrupted before the first epoch finished",
         lambda t: train(t, SLOW_CONFIG), ("nothing was kept",), code=130,
-        drive=signal_when(signal.SIGTERM, lambda t: _has_lock(t), delay=4.0),
+        drive=signal_when(signal.SIGTERM, _training, delay=0.5),
         lacks=("--resume",), absent=("run",)),
     "SIGTERM during an overwrite keeps the old run": Case(
         "the new run was discarded",
         lambda t: train(t, SLOW_CONFIG, "--overwrite"),
         ("the new run was discarded", "'{t}/run' is unchanged"), code=130, uses_run=True,
-        drive=signal_when(signal.SIGTERM, _staging, delay=4.0),
+        drive=signal_when(signal.SIGTERM, _staging, delay=0.5),
         absent=(".run.mtkit-new-*",)),
     "SIGTERM during export leaves no temp file": Case(
         "interrupted; nothing was written",
