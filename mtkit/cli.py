@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from mtkit.commands._common import Interrupted, check_path_text
 from mtkit.commands._common import run_guarded as guarded
 from mtkit.commands.compare import compare, report
 from mtkit.commands.evaluate import evaluate
@@ -65,6 +66,8 @@ def train(
     def go() -> None:
         from mtkit import api, rundir
 
+        check_path_text(config, "config")
+        check_path_text(out, "--out")
         if resume and out is None:
             raise MtkitError("--resume needs --out RUN, the run directory to continue.")
         cfg = config
@@ -73,8 +76,13 @@ def train(
                 else default_config()
         run = out or Path("runs") / cfg.stem
         overrides = list(set_ or []) + ([f"train.strategy={strategy}"] if strategy else [])
-        result = api.train(cfg, run, overrides=overrides, resume=resume, overwrite=overwrite,
-                           quiet=quiet, init_from=init_from)
+        try:
+            result = api.train(cfg, run, overrides=overrides, resume=resume,
+                               overwrite=overwrite, quiet=quiet, init_from=init_from)
+        except KeyboardInterrupt:
+            from mtkit.run_guard import interrupted_message
+
+            raise Interrupted(interrupted_message(run, overwrite)) from None
         if result.warm_start is not None:
             typer.echo(result.warm_start.summary())
         typer.echo(f"run written to {result.run_dir}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -179,6 +180,13 @@ OPTIMIZERS: dict[str, str] = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
                               "rmsprop": "RMSprop"}
 """Optimizer names a config may use → the ``keras.optimizers`` class each one builds."""
 
+TASK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+RESERVED_TASK_NAMES = {
+    "source": "every row of `mtkit predict` output names its input in the field 'source'",
+    "sequence": "a multi-digit model's predictions carry the read number in the field 'sequence'",
+}
+"""Names that output formats use for their own fields beside the tasks' predictions."""
+
 
 class TrainConfig(_Strict):
     epochs: int = Field(10, ge=1, description="Passes over the training split.")
@@ -201,7 +209,8 @@ class TrainConfig(_Strict):
     diagnostics_rows: int = Field(
         0, ge=0, description="After each epoch, record per-task gradient norms and pairwise "
         "cosines on the trunk (and loss-mode task weights) on this many fixed train rows; 0: off.")
-    seed: int = Field(0, description="Seeds data splits, shuffling, initialisation, dropout.")
+    seed: int = Field(0, ge=0, le=2**32 - 1,
+                      description="Seeds data splits, shuffling, initialisation, dropout.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")
     validation_fraction: float = Field(
         0.1, ge=0.0, lt=1.0, description="Share of train carved out for validation if the dataset has none.")
@@ -256,10 +265,16 @@ class Config(_Strict):
     @classmethod
     def _task_names(cls, v: dict[str, TaskConfig]) -> dict[str, TaskConfig]:
         for name in v:
-            if not name.isidentifier():
+            if not TASK_NAME.fullmatch(name):
                 raise ValueError(
-                    f"task name '{name}' must be an identifier (letters, digits, _), "
-                    "since it names the model output"
+                    f"task name '{name}' must be an identifier (ASCII letters, digits, _, not "
+                    "starting with a digit), since it names the model output in TensorFlow, "
+                    "ONNX and every output format"
+                )
+            if name in RESERVED_TASK_NAMES:
+                raise ValueError(
+                    f"task name '{name}' is reserved: {RESERVED_TASK_NAMES[name]}, so a task of "
+                    "that name would be overwritten there; rename the task"
                 )
         return v
 

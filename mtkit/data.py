@@ -86,8 +86,11 @@ def check_arrays(arrays: Arrays, split: str, source: str) -> None:
     for k, v in arrays.inputs.items():
         if np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
             bad = int((~np.isfinite(v)).reshape(len(v), -1).any(axis=1).sum())
+            first = np.argwhere(~np.isfinite(v))[0]
+            where = f"row {int(first[0])}" + (
+                f", column {', '.join(str(int(i)) for i in first[1:])}" if len(first) > 1 else "")
             raise DataError(
                 f"{source}: input '{k}' of the {split} split has NaN or infinite values in "
-                f"{bad} rows; clean or impute them (missing *labels* are fine, missing "
-                "*inputs* are not)."
+                f"{bad} rows (the first at {where}: {v[tuple(first)].item()}); clean or impute "
+                "them (missing *labels* are fine, missing *inputs* are not)."
             )

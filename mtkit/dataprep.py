@@ -6,6 +6,7 @@ any model is built.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,37 @@ def _prepare_split(plan: Plan, arrays: Arrays, split: str, source: str) -> Array
     return Arrays(inputs=inputs, labels=labels)
 
 
+INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_labels_finite(arrays: Arrays, split: str, source: str) -> None:
+    """NaN marks a missing label; infinity is a mistake (a value such as 1e400 overflows to
+    it), refused with its row as the dataset yields it (before splits are carved)."""
+    for task, y in arrays.labels.items():
+        y = np.asarray(y)
+        if y.dtype.kind == "f" and np.isinf(y).any():
+            at = np.argwhere(np.isinf(y))[0]
+            col = f", column {int(at[1])}" if y.ndim > 1 else ""
+            raise DataError(f"{source}: labels of task '{task}' ({split} data) hold "
+                            f"{y[tuple(at)].item()} at row {int(at[0])}{col} (a value such as "
+                            "1e400 overflows to infinity); a label must be finite, or NaN (or -1 "
+                            "for classes) to mark it missing.")
+
+
+def _check_inputs(arrays: Arrays, split: str, source: str) -> None:
+    """Input names become Keras and ONNX input names; a zero-sized example axis would abort
+    the process inside oneDNN (SIGABRT) instead of raising."""
+    for k, v in arrays.inputs.items():
+        if not INPUT_NAME.fullmatch(str(k)):
+            raise DataError(f"{source}: input '{k}' has a name that cannot name a model input "
+                            "(ASCII letters, digits and _ only, not starting with a digit); "
+                            "rename that array, or list the arrays to use in data.inputs.")
+        if np.ndim(v) > 1 and 0 in np.shape(v)[1:]:
+            raise DataError(f"{source}: input '{k}' of the {split} split has per-example shape "
+                            f"{tuple(np.shape(v)[1:])}, with a zero-length axis: there are no "
+                            "features to learn from. Check the data file.")
+
+
 def has_augment(plan: Plan) -> bool:
     """True when the dataset plugin overrides ``Dataset.augment``."""
     return type(plan.dataset).augment is not Dataset.augment
@@ -93,6 +125,10 @@ def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
         raise DataError(f"{source}: load() returned {type(splits).__name__}, not mtkit.Splits; "
                         "the dataset plugin is broken.")
     train, val, test = splits.train, splits.val, splits.test
+    for name, part in (("train", train), ("validation", val), ("test", test)):
+        if part is not None:
+            _check_inputs(part, name, source)
+            _check_labels_finite(part, name, source)
     check_arrays(train, "train", source)
     if test is None and cfg.train.test_fraction > 0:
         train, test = carve(train, cfg.train.test_fraction, cfg.train.seed + 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -42,11 +43,40 @@ def file_error(exc: OSError) -> str | None:
             "you may write there and that the disk has space.")
 
 
+class Interrupted(MtkitError):
+    """Ctrl-C or SIGTERM, with what it left behind; exit 130 (128 + SIGINT)."""
+
+    exit_code = 130
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM → KeyboardInterrupt, so cleanup (temp files, locks, staging) runs as for Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def check_path_text(path: Any, option: str) -> None:
+    """A path the user typed must be text mtkit can print and store (UTF-8): a name with
+    undecodable bytes reaches Python as lone surrogates that fail later, far from here."""
+    if path is None:
+        return
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise MtkitError(f"{option} '{shown}' contains bytes that are not UTF-8 text; mtkit "
+                         "stores and prints paths as UTF-8. Rename it (or choose another "
+                         "path) using UTF-8 characters only.") from None
+
+
 def run_guarded(fn: Callable[[], Any]) -> Any:
     """Run a command body: an MtkitError prints ``error: <message>`` (and a check's table)
     and exits with its code (2 for bad input); a file-system error the user can fix exits 2;
     anything else is a bug: one "internal error, please report" paragraph and exit 1
     (``MTKIT_DEBUG=1`` shows tracebacks)."""
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (e.g. typer's test runner in a thread)
+        pass
     try:
         return fn()
     except MtkitError as exc:
@@ -58,8 +88,8 @@ def run_guarded(fn: Callable[[], Any]) -> Any:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("error: interrupted; a training run can be continued with "
-                   "`mtkit train --out RUN --resume`.", err=True)
+        typer.echo("error: interrupted; nothing was written (outputs appear only when "
+                   "complete).", err=True)
         raise typer.Exit(130) from None
     except (typer.Exit, typer.Abort, typer.BadParameter):  # typer's own control flow
         raise

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mtkit.commands._common import run_guarded
+from mtkit.commands._common import check_path_text, run_guarded
 
 SPLITS = {"test": "test", "val": "validation", "validation": "validation", "train": "train"}
 
@@ -41,6 +41,25 @@ def _locate(target: Path, config: Path | None) -> tuple[Path, Path, Path | None]
                          "pass --config CONFIG.yaml (the run's config.yaml).")
     metrics = run / rundir.METRICS
     return model, cfg, metrics if metrics.is_file() else None
+
+
+def _check_same_tasks(plan: Any, predictor: Any, cfg: Path, model: Path) -> None:
+    """The config must describe the model's tasks as trained (an edited config.yaml would
+    score outputs with the wrong head, or fail deep inside a metric)."""
+    from mtkit.errors import MtkitError
+
+    for name, task in plan.tasks.items():
+        meta = predictor.meta.tasks[name]
+        ours = {"head": task.info.head, "decode": task.head.decode_spec()}
+        theirs = {"head": meta.head, "decode": meta.decode}
+        if json.dumps(ours, sort_keys=True, default=str) != json.dumps(theirs, sort_keys=True,
+                                                                       default=str):
+            raise MtkitError(
+                f"config '{cfg}' does not describe model '{model}': task '{name}' is "
+                f"{ours['head']} {ours['decode']} in the config but {theirs['head']} "
+                f"{theirs['decode']} in the model. The config was edited after training (or "
+                "belongs to another run); restore the run's config.yaml, or pass the right one "
+                "with --config.")
 
 
 def _compare(onnx_scores: dict[str, Any], tf: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -84,6 +103,11 @@ def evaluate(
 
         if split not in SPLITS:
             raise MtkitError(f"--split '{split}' is unknown; use test, val or train.")
+        if not (math.isfinite(tolerance) and tolerance >= 0):
+            raise MtkitError(f"--tolerance {tolerance} is not valid: it must be a finite number "
+                             ">= 0 (e.g. 1e-4).")
+        check_path_text(target, "model")
+        check_path_text(config, "--config")
         model, cfg, metrics_path = _locate(target, config)
         predictor = Predictor(model, provider=provider)
         plan = make_plan(cfg)
@@ -91,6 +115,7 @@ def evaluate(
         if missing:
             raise MtkitError(f"config '{cfg}' has task(s) {', '.join(missing)} that model "
                              f"'{model}' does not output; pass the config of the run it came from.")
+        _check_same_tasks(plan, predictor, cfg, model)
         splits, _ = prepare(plan)
         arrays = {"test": splits.test, "validation": splits.val, "train": splits.train}[SPLITS[split]]
         if arrays is None:

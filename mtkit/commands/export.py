@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mtkit.commands._common import run_guarded
+from mtkit.commands._common import check_path_text, run_guarded
 
 DEFAULT_OPSET = 17  # keep in step with mtkit.export.convert.DEFAULT_OPSET (not imported: slow)
 
@@ -41,8 +41,15 @@ def export(
             raise MtkitError("ONNX is the only export format; drop --no-onnx.")
         if fp16 and int8:
             raise MtkitError("--fp16 and --int8 exclude each other; export one variant per call.")
-        if (rtol or 0) < 0 or (atol or 0) < 0 or max_metric_drop < 0:
-            raise MtkitError("--rtol, --atol and --max-metric-drop must be >= 0.")
+        import math
+
+        for name, value in (("--rtol", rtol), ("--atol", atol),
+                            ("--max-metric-drop", max_metric_drop)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise MtkitError(f"{name} {value} is not a valid tolerance: it must be a finite "
+                                 "number >= 0 (e.g. 1e-5). Nothing was changed.")
+        check_path_text(run, "run directory")
+        check_path_text(out, "--out")
         from mtkit.export import ExportOptions, export_run
 
         precision = "fp16" if fp16 else "int8" if int8 else "fp32"

@@ -9,7 +9,36 @@ from typing import Annotated
 
 import typer
 
-from mtkit.commands._common import run_guarded
+from mtkit.commands._common import check_path_text, run_guarded
+
+
+def check_output(out: Path, model: Path, inputs: list[Path]) -> None:
+    """``--out`` may replace only an earlier predictions file: never the model, an input,
+    a folder, or a file of another kind."""
+    from mtkit.errors import MtkitError
+
+    if out.is_dir():
+        raise MtkitError(f"--out '{out}' is a folder; give a file name such as "
+                         f"{out / 'predictions.jsonl'}.")
+    if not out.exists():
+        return
+    used = [model, *inputs]
+    used += [q for p in inputs if p.is_dir() for q in p.iterdir()]
+    for p in used:
+        try:
+            same = p.exists() and out.samefile(p)
+        except OSError:
+            same = False
+        if same:
+            what = "the model" if p == model else "one of the inputs"
+            raise MtkitError(f"--out '{out}' is {what} ('{p}'); predictions would replace it. "
+                             "Choose another --out. Nothing was changed.")
+    with out.open("rb") as f:
+        head = f.read(10)
+    if head and head != b'{"source":':
+        raise MtkitError(f"--out '{out}' exists and is not an mtkit predictions file (JSON lines "
+                         "starting with {\"source\": ...}); predict replaces only its own "
+                         "output. Move it away or choose another --out. Nothing was changed.")
 
 
 def predict(
@@ -30,6 +59,12 @@ def predict(
         from mtkit.runtime import Predictor
         from mtkit.runtime.loaders import load_inputs
 
+        check_path_text(model, "model")
+        for p in inputs:
+            check_path_text(p, "input")
+        check_path_text(out, "--out")
+        if out is not None:
+            check_output(out, model, inputs)
         predictor = Predictor(model, provider=provider, batch_size=batch_size)
         arrays, sources = load_inputs(inputs, predictor.inputs, predictor.tasks, scale)
         rows = predictor.predict(arrays)

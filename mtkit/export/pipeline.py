@@ -9,6 +9,7 @@ target and renamed only when every check passed; a JSON report goes beside it ei
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -65,9 +66,77 @@ def default_output(run: Path, precision: str, suffix: str = ".onnx") -> Path:
     return run / (f"model{suffix}" if precision == "fp32" else f"model.{precision}{suffix}")
 
 
-def report_path(out: Path) -> Path:
-    """``model.onnx`` → ``model.report.json`` (beside the model)."""
-    return out.with_name(f"{out.stem if out.suffix == '.onnx' else out.name}.report.json")
+def report_path(out: Path, failed: bool = False) -> Path:
+    """``model.onnx`` → ``model.report.json`` (beside the model); a failed export's report
+    is ``model.failed.report.json``, so the report of an older good export stays."""
+    kind = ".failed" if failed else ""
+    return out.with_name(f"{out.stem if out.suffix == '.onnx' else out.name}{kind}.report.json")
+
+
+def check_tolerances(opt: ExportOptions) -> None:
+    """Tolerances are finite and >= 0: NaN would make every comparison fail (and "inf"
+    every one pass), so refuse them before anything is read or written."""
+    for name, value in (("--rtol", opt.rtol), ("--atol", opt.atol),
+                        ("--max-metric-drop", opt.max_metric_drop)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise MtkitError(f"{name} {value} is not a valid tolerance: it must be a finite "
+                             "number >= 0 (e.g. 1e-5). Nothing was changed.")
+
+
+def _is_onnx(path: Path) -> bool:
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # protobuf DecodeError, OSError, ...: not an ONNX file
+        return False
+    return bool(model.graph.node) or bool(model.graph.output)
+
+
+def check_target(target: Path) -> None:
+    """Export writes ONNX files only, and only over ONNX files: never over the run's own
+    files (model.keras, config.yaml, ...), a data file, or any other kind of file."""
+    if target.is_dir():
+        raise MtkitError(f"output path '{target}' is a directory; give a file name such as "
+                         f"{target / 'model.onnx'}.")
+    if target.suffix.lower() != ".onnx":
+        raise MtkitError(f"--out '{target}' does not end in .onnx; export writes ONNX models "
+                         "only, and refuses other names so that it can never replace a file of "
+                         "another kind (such as the run's model.keras). Nothing was changed.")
+    if target.exists() and not target.is_file():
+        raise MtkitError(f"--out '{target}' exists and is not a regular file; choose another "
+                         "--out. Nothing was changed.")
+    if target.is_file() and not _is_onnx(target):
+        raise MtkitError(f"--out '{target}' exists and is not an ONNX model; export replaces "
+                         "only an older ONNX export. Move that file away or choose another "
+                         "--out. Nothing was changed.")
+    report = report_path(target)
+    if report.exists():
+        try:
+            ok = report.is_file() and {"output", "precision", "passed"} <= set(
+                rundir.read_json(report))
+        except (ValueError, TypeError, OSError):
+            ok = False
+        if not ok:
+            raise MtkitError(f"'{report}' (the report file of --out '{target}') exists and is "
+                             "not an mtkit export report; export would replace it. Move it away "
+                             "or choose another --out. Nothing was changed.")
+
+
+TEMP_MARK = ".mtkit-export-"
+
+
+def remove_stale_temps(directory: Path) -> list[Path]:
+    """Temp files of exports that were killed (their pid is dead), beside the target."""
+    from mtkit.run_guard import _pid_alive
+
+    stale = []
+    for p in directory.glob(f".*{TEMP_MARK}*.tmp.onnx"):
+        pid = p.name.split(TEMP_MARK, 1)[1].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            p.unlink(missing_ok=True)
+            stale.append(p)
+    return stale
 
 
 def _load_data(src: RunSource) -> tuple[Any, Any]:
@@ -85,8 +154,12 @@ def _load_data(src: RunSource) -> tuple[Any, Any]:
 
 def _checked_file(fmt: formats.ExportFormat, artifact: Any, directory: Path,
                   stem: str) -> tuple[Path, Any]:
-    """Write ``artifact`` to a temp file in ``directory``, validate it and open a session."""
-    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{fmt.suffix}", dir=directory)
+    """Write ``artifact`` to a temp file in ``directory``, validate it and open a session.
+
+    The temp name carries this process's pid, so a later export can tell a killed
+    export's leftover (``remove_stale_temps``) from a running one's file."""
+    fd, name = tempfile.mkstemp(prefix=f".{stem}{TEMP_MARK}{os.getpid()}.",
+                                suffix=f".tmp{fmt.suffix}", dir=directory)
     os.close(fd)
     path = Path(name)
     try:
@@ -102,6 +175,7 @@ def export_run(run: str | Path, out: str | Path | None = None,
                options: ExportOptions | None = None) -> ExportResult:
     """Export run directory ``run`` to ONNX; see the module docstring for the steps."""
     opt = options or ExportOptions()
+    check_tolerances(opt)
     fmt = formats.get(opt.format)
     convert.check_opset(opt.opset)
     if opt.precision not in fmt.precisions:
@@ -109,10 +183,9 @@ def export_run(run: str | Path, out: str | Path | None = None,
                          f"{', '.join(fmt.precisions)}.")
     src = open_run(run)
     target = Path(out) if out is not None else default_output(src.run, opt.precision, fmt.suffix)
-    if target.is_dir():
-        raise MtkitError(f"output path '{target}' is a directory; give a file name such as "
-                         f"{target / 'model.onnx'}.")
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target.parent)
     need_data = opt.check or opt.precision != "fp32"
     plan, splits = _load_data(src) if need_data else (None, None)
     model = load_keras(src.model_path)
@@ -152,17 +225,16 @@ def export_run(run: str | Path, out: str | Path | None = None,
             failures += reduced.failures
             final_path = reduced.path
         report["passed"] = not failures
-        rundir.write_json(report_path(target), report)
+        rundir.write_json(report_path(target, failed=bool(failures)), report)
         if failures:
-            stale = target.is_file()
-            if stale:  # an older export there would no longer match this run's checks
-                target.unlink()
+            older = target.is_file()
             raise ExportCheckError(
                 f"export check failed: {'; '.join(failures)}. No model was written to '{target}'"
-                f"{' (the older file there was removed)' if stale else ''}; "
-                f"the per-task report is in '{report_path(target)}'. Loosen the tolerances "
-                "(--rtol/--atol, --max-metric-drop) only if the differences are acceptable.",
-                "\n\n".join(tables))
+                f"{' (the older export there is unchanged)' if older else ''}; "
+                f"the per-task report is in '{report_path(target, failed=True)}'. Loosen the "
+                "tolerances (--rtol/--atol, --max-metric-drop) only if the differences are "
+                "acceptable.", "\n\n".join(tables))
+        report_path(target, failed=True).unlink(missing_ok=True)  # an earlier failure's
         os.replace(final_path, target)
         return ExportResult(path=target, report_path=report_path(target), report=report,
                             tables=tables)

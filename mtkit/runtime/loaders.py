@@ -61,7 +61,11 @@ def load_images(paths: list[Path], specs: dict[str, dict[str, Any]], scale: floa
                 if img.size != (width, height):
                     img = img.resize((width, height), Image.Resampling.BILINEAR)
                 batch.append(np.asarray(img, dtype=np.float32).reshape(shape) * scale)
-        except (UnidentifiedImageError, OSError) as exc:
+        except Image.DecompressionBombError as exc:
+            raise DataError(f"image file '{p}' is refused: {exc} Pillow treats such sizes as a "
+                            "decompression bomb; shrink the image first (the model takes "
+                            f"{width}x{height}).") from None
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise DataError(f"image file '{p}' cannot be read ({exc}).") from None
     return {name: np.stack(batch)}
 
@@ -101,6 +105,19 @@ def load_csv(path: Path, specs: dict[str, dict[str, Any]], tasks: list[str]) -> 
     return {name: x}
 
 
+def _rows(arrays: dict[str, np.ndarray], path: Path) -> int:
+    """Rows of a loaded file: at least one, and one count for every array."""
+    for k, v in arrays.items():
+        if np.ndim(v) == 0:
+            raise DataError(f"file '{path}': array '{k}' is a single value, not one row per "
+                            "example; add the batch axis (x[None]).")
+    n = len(next(iter(arrays.values())))
+    if n == 0:
+        raise DataError(f"file '{path}' holds no rows (its arrays have length 0); there is "
+                        "nothing to predict. Check the file.")
+    return n
+
+
 def load_inputs(paths: list[Path], specs: dict[str, dict[str, Any]], tasks: list[str],
                 scale: float = 1 / 255) -> tuple[dict[str, Any], list[str]]:
     """Files → (inputs, one source name per row). A directory means the images in it."""
@@ -122,9 +139,9 @@ def load_inputs(paths: list[Path], specs: dict[str, dict[str, Any]], tasks: list
         return load_images(files, specs, scale), [str(f) for f in files]
     if len(files) == 1 and kinds == {".npz"}:
         arrays = load_npz(files[0], specs)
-        return arrays, [f"{files[0]}[{i}]" for i in range(len(next(iter(arrays.values()))))]
+        return arrays, [f"{files[0]}[{i}]" for i in range(_rows(arrays, files[0]))]
     if len(files) == 1 and kinds == {".csv"}:
         arrays = load_csv(files[0], specs, tasks)
-        return arrays, [f"{files[0]}:{i + 2}" for i in range(len(next(iter(arrays.values()))))]
+        return arrays, [f"{files[0]}:{i + 2}" for i in range(_rows(arrays, files[0]))]
     raise DataError(f"cannot read {', '.join(map(str, files[:3]))}: pass one .npz file, one .csv "
                     f"file, or image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")

@@ -46,6 +46,13 @@ class Predictor:
         self.session = open_session(self.path, provider, config)
         self.meta: ModelMeta = parse(self.session.get_modelmeta().custom_metadata_map,
                                      str(self.path))
+        graph_inputs = {i.name for i in self.session.get_inputs()}
+        absent = [n for n in self.meta.inputs if n not in graph_inputs]
+        if absent:
+            raise MtkitError(f"ONNX model '{self.path}': its metadata names input(s) "
+                             f"{', '.join(map(repr, absent))} that the graph lacks (graph inputs: "
+                             f"{', '.join(sorted(graph_inputs))}); the metadata does not match the "
+                             "graph. Re-export the model with `mtkit export RUN --onnx`.")
         outputs = {o.name for o in self.session.get_outputs()}
         missing = [t for t in self.meta.tasks if t not in outputs]
         if missing:

@@ -97,6 +97,7 @@ def make_strategy(name: str, devices: list[str] | None, timeout_s: float) -> tup
         if devices is None:
             gpus = tf.config.list_logical_devices("GPU")
             devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+        check_devices(devices, [d.name for d in tf.config.list_logical_devices()])
         return tf.distribute.MirroredStrategy(devices=devices), Role()
     if tf_config is None:
         raise ConfigError("strategy 'multi-worker' needs the TF_CONFIG environment variable "
@@ -104,6 +105,27 @@ def make_strategy(name: str, devices: list[str] | None, timeout_s: float) -> tup
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_s)
     strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     return strategy, expected_role("multi-worker")
+
+
+def check_devices(wanted: list[str], present: list[str]) -> None:
+    """Every device of ``train.devices`` exists on this machine (TensorFlow would accept a
+    missing GPU and fail later, or place its replica elsewhere)."""
+    import tensorflow as tf
+
+    def key(name: str) -> tuple[str, int]:
+        try:
+            spec = tf.DeviceSpec.from_string(name if name.startswith("/") else f"/{name}")
+        except ValueError:
+            return ("?" + name, -1)
+        return ((spec.device_type or "").upper(), spec.device_index or 0)
+
+    have = {key(n) for n in present}
+    missing = [w for w in wanted if key(w) not in have]
+    if missing:
+        raise ConfigError(
+            f"field 'train.devices': {', '.join(map(repr, missing))} does not exist on this "
+            f"machine; its devices are {', '.join(present)}. Name existing devices "
+            "(e.g. '/gpu:0'), or remove train.devices to use every GPU.")
 
 
 def check_batch(batch_size: int, replicas: int, source: str) -> None:

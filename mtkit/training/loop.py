@@ -15,7 +15,7 @@ from typing import Any
 
 from mtkit import rundir
 from mtkit.dataprep import prepare
-from mtkit.errors import MtkitError, TrainingError
+from mtkit.errors import TrainingError
 from mtkit.planning import Plan
 from mtkit.tf_import import import_tensorflow
 from mtkit.training.callbacks import Callback, CallbackList
@@ -98,36 +98,32 @@ def run_training(plan: Plan, out: str | Path, resume: bool = False, overwrite: b
                  quiet: bool = False, init_from: Path | None = None) -> RunResult:
     """Train ``plan`` into run directory ``out``.
 
-    A new run that fails (or is interrupted) before its first epoch finished leaves no run
-    directory behind: there is nothing in it to resume or export.
+    The chief's run directory is guarded (``mtkit.run_guard``): checked and locked before
+    the data is read, staged beside an old run that ``--overwrite`` replaces, and swapped
+    in only when the run finished. A new run that fails (or is interrupted) before its
+    first epoch finished leaves no run directory behind: there is nothing in it to resume.
     """
+    from mtkit.run_guard import RunGuard
     from mtkit.training.distribute import expected_role
 
-    run = Path(out)
-    fresh = (not resume and (overwrite or not (run.is_dir() and any(run.iterdir())))
-             and expected_role(plan.config.train.strategy).is_chief)
-    existed = run.exists()
-    try:
-        return _run_training(plan, run, resume=resume, overwrite=overwrite, quiet=quiet,
+    if not expected_role(plan.config.train.strategy).is_chief:
+        return _run_training(plan, Path(out), Path(out), resume=resume, quiet=quiet,
                              init_from=init_from)
-    except BaseException:
-        if fresh and run.is_dir() and not (run / rundir.HISTORY).exists():
-            shutil.rmtree(run, ignore_errors=True)
-            if existed:  # the user's (empty) folder stays
-                run.mkdir(parents=True, exist_ok=True)
-        raise
+    guard = RunGuard(Path(out), resume=resume, overwrite=overwrite,
+                     epochs=plan.config.train.epochs)
+    with guard.writing() as write_to:
+        return _run_training(plan, write_to, Path(out), resume=resume, quiet=quiet,
+                             init_from=init_from)
 
 
-def _run_training(plan: Plan, out: Path, resume: bool, overwrite: bool,
+def _run_training(plan: Plan, out: Path, run_dir: Path, resume: bool,
                   quiet: bool, init_from: Path | None = None) -> RunResult:
     """Under ``multi-worker`` every worker runs this same program (collectives need all of
     them); only the chief writes ``out``, the others write to a temporary folder that is
-    removed at the end, and read the chief's checkpoints when resuming."""
-    from mtkit.training.distribute import expected_role
+    removed at the end, and read the chief's checkpoints when resuming. ``run_dir`` is where
+    the run ends up (``out`` is a staging folder beside it under ``--overwrite``)."""
     from mtkit.training.global_state import run_settings
 
-    if expected_role(plan.config.train.strategy).is_chief:
-        _check_run_dir(out, resume, overwrite)
     splits, specs = prepare(plan)  # all data problems surface before anything is written
     history = _read_history(out, plan) if resume else []
     import_tensorflow()
@@ -139,25 +135,8 @@ def _run_training(plan: Plan, out: Path, resume: bool, overwrite: bool,
         finally:
             if not trainer.role.is_chief:
                 shutil.rmtree(trainer.run, ignore_errors=True)
-    return RunResult(run_dir=out, history=trainer.history, metrics=metrics, model=trainer.model,
-                     warm_start=trainer.extra.get("warm_start"))
-
-
-def _check_run_dir(run: Path, resume: bool, overwrite: bool) -> None:
-    if run.exists() and not run.is_dir():
-        raise MtkitError(f"--out '{run}' is a file; a run directory is a folder: choose another --out.")
-    if run.exists() and any(run.iterdir()) and not resume:
-        if not overwrite:
-            raise MtkitError(
-                f"run directory '{run}' already exists and is not empty; pass --resume to "
-                "continue that run, --overwrite to replace it, or choose another --out."
-            )
-        shutil.rmtree(run)
-    if resume and not (run / rundir.CONFIG).is_file():
-        raise MtkitError(f"cannot resume: '{run}' holds no {rundir.CONFIG}; it is not an mtkit "
-                         "run directory (start a new run without --resume).")
-    if resume:
-        rundir.remove_partial_files(run)  # temp files of writes cut short by a killed run
+    return RunResult(run_dir=run_dir, history=trainer.history, metrics=metrics,
+                     model=trainer.model, warm_start=trainer.extra.get("warm_start"))
 
 
 def _read_history(run: Path, plan: Plan) -> list[dict[str, Any]]:

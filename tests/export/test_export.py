@@ -42,22 +42,28 @@ def test_cli_export_writes_checked_model_with_names_batch_dim_and_metadata(train
     assert {r["task"] for r in rows} == set(TASKS)
     assert all(r["ok"] and r["max_abs"] <= 1e-5 for r in rows)
     assert all(r["agreement"] == 1.0 for r in rows if r["task"] != "risk")
-    assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert not [p for p in run.iterdir()
+                if p.name.startswith(".") and p.name != ".mtkit-run"]  # no temp files left
 
 
-def test_failed_parity_exits_nonzero_with_table_and_leaves_no_model(trained_run, tmp_path):
+def test_failed_parity_exits_nonzero_with_table_and_keeps_the_older_export(trained_run,
+                                                                            tmp_path):
+    from tests.hardening.corpus import onnx_model
+
     run = copy_run(trained_run, tmp_path / "run")
     out = tmp_path / "out" / "strict.onnx"
     out.parent.mkdir()
-    out.write_bytes(b"an older export")  # must not survive: it no longer matches the checks
+    older = onnx_model(out).read_bytes()  # a good older export: a failed check must keep it
     proc = run_cli("export", str(run), "-o", str(out), "--rtol", "0", "--atol", "0")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     assert "FAIL" in proc.stderr and "max abs err" in proc.stderr
     assert "error: export check failed" in proc.stderr
-    assert not out.exists()
-    assert [p.name for p in out.parent.iterdir()] == ["strict.report.json"]
-    report = json.loads((out.parent / "strict.report.json").read_text())
+    assert "the older export there is unchanged" in proc.stderr
+    assert out.read_bytes() == older
+    assert sorted(p.name for p in out.parent.iterdir()) == ["strict.failed.report.json",
+                                                            "strict.onnx"]
+    report = json.loads((out.parent / "strict.failed.report.json").read_text())
     assert report["passed"] is False
     assert any(not r["ok"] for r in report["parity"]["tasks"])
 

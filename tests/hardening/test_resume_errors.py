@@ -15,13 +15,13 @@ from tests.conftest import assert_clean_error, run_cli
 
 def _damage_history(run: Path) -> list[str]:
     (run / rundir.HISTORY).write_text('{"epochs": [{"epoch": 1, ')
-    return []
+    return ["--set", "train.epochs=5"]  # the run finished 4: ask for more, or it is refused
 
 
 def _no_checkpoints_kept(run: Path) -> list[str]:
     cfg = run / rundir.CONFIG
     cfg.write_text(cfg.read_text().replace("checkpoint: true", "checkpoint: false"))
-    return []
+    return ["--set", "train.epochs=5"]
 
 
 def _damage_checkpoint(run: Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mtkit import rundir
 from mtkit.config import EarlyStopping as EarlyStoppingConfig
 from mtkit.training.callbacks.base import Callback
 
@@ -32,6 +33,20 @@ class EarlyStopping(Callback):
             self.since_best = 0 if h.get("val_loss") == self.best else self.since_best + 1
         if self.trainer.start_epoch:
             self.best_weights = self.trainer.model.get_weights()
+            self._keep_finished_runs_best()
+
+    def _keep_finished_runs_best(self) -> None:
+        """A finished run trained further (``--resume`` with more epochs): its model.keras
+        holds the best epoch's weights (the checkpoint the last epoch's), and must stay the
+        best unless a new epoch beats it."""
+        run, model = self.trainer.run, self.trainer.model
+        if not (self.config and self.config.restore_best and (run / rundir.METRICS).is_file()
+                and (run / rundir.MODEL).is_file()):
+            return
+        last = self.best_weights
+        model.load_weights(run / rundir.MODEL)
+        self.best_weights = model.get_weights()
+        model.set_weights(last)
 
     def on_epoch_end(self, epoch: int, record: dict[str, Any]) -> None:
         val_loss = record.get("val_loss")
