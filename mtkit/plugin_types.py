@@ -226,10 +226,39 @@ class Dataset(Plugin):
         return {}
 
 
-KINDS: dict[str, type[Plugin]] = {
-    "trunk": Trunk,
-    "head": Head,
-    "loss": Loss,
-    "weighting": Weighting,
-    "dataset": Dataset,
-}
+@dataclass(frozen=True)
+class PluginKind:
+    """One row of the kind table: everything mtkit derives from a plugin kind.
+
+    The hook spec (``register_<plural>``), the built-in folder (``mtkit/builtin/<plural>/``),
+    the base class a registered class must subclass and the scaffold's file order all come
+    from :data:`KIND_TABLE`, so a kind is spelled exactly once.
+    """
+
+    name: str
+    """Singular, as configs and ``mtkit plugins`` write it (``trunk``)."""
+    plural: str
+    """Plural: the hook's suffix and the built-in folder (``trunks``)."""
+    base: type[Plugin]
+    """The class a registered plugin must subclass."""
+    role: str
+    """What plugins of this kind do (the hook spec's docstring)."""
+
+    @property
+    def hook(self) -> str:
+        """The hook name plugins implement (``register_trunks``)."""
+        return f"register_{self.plural}"
+
+
+KIND_TABLE: tuple[PluginKind, ...] = (
+    PluginKind("trunk", "trunks", Trunk, "shared-layer builders"),
+    PluginKind("head", "heads", Head, "task-specific top layers"),
+    PluginKind("loss", "losses", Loss, "per-example losses"),
+    PluginKind("weighting", "weightings", Weighting,
+               "ways to combine per-task losses or gradients"),
+    PluginKind("dataset", "datasets", Dataset, "data sources yielding inputs and one label per task"),
+)
+"""The five plugin kinds, in canonical order (listing, scaffolding, hook calls)."""
+
+KINDS: dict[str, type[Plugin]] = {k.name: k.base for k in KIND_TABLE}
+"""Kind name → base class (derived from :data:`KIND_TABLE`)."""

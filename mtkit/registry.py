@@ -19,11 +19,12 @@ import pluggy
 
 from mtkit import hookspecs
 from mtkit.errors import PluginError
-from mtkit.plugin_types import KINDS, Plugin
+from mtkit.plugin_types import KIND_TABLE, Plugin
 
 BUILTIN_PROVIDER = "mtkit"
 
-BUILTIN_KINDS = ("trunks", "heads", "losses", "weightings", "datasets")
+BUILTIN_KINDS = tuple(k.plural for k in KIND_TABLE)
+"""Folders under ``mtkit/builtin/``, one per kind (derived from the kind table)."""
 
 
 def builtin_modules() -> list[str]:
@@ -47,13 +48,8 @@ KNOWN_PROVIDERS = {
     ("trunk", "cross_stitch"): "mtkit-experts",
 }
 
-HOOK_OF_KIND = {
-    "trunk": "register_trunks",
-    "head": "register_heads",
-    "loss": "register_losses",
-    "weighting": "register_weightings",
-    "dataset": "register_datasets",
-}
+HOOK_OF_KIND = {k.name: k.hook for k in KIND_TABLE}
+"""Kind → hook name (derived from the kind table)."""
 
 
 @dataclass
@@ -206,8 +202,8 @@ def _broken(provider: str, version: str, why: str) -> Entry:
 def _collect(pm: pluggy.PluginManager, module: object, provider: str, ver: str) -> list[Entry]:
     """Call this module's hook implementations; validate what each registers."""
     found: list[Entry] = []
-    for kind, hook_name in HOOK_OF_KIND.items():
-        base = KINDS[kind]
+    for row in KIND_TABLE:
+        kind, hook_name, base = row.name, row.hook, row.base
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             if impl.plugin is not module:
                 continue
