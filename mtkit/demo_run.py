@@ -64,7 +64,7 @@ def keras_numbers(model: Any, spec: dict[str, Any],
 
     raw = predict_arrays(model, inputs)
     if importlib.util.find_spec("mtkit.runtime") is not None:
-        from mtkit.runtime.decode import decode_digit_sequence
+        from mtkit_multidigit.decode import decode_digit_sequence
 
         return [(r["number"], r["probability"]) for r in decode_digit_sequence(spec, raw)]
     lengths = np.argmax(raw[spec["length"]], axis=-1)

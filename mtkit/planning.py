@@ -69,7 +69,7 @@ def make_plan(config: Config, source: str = "<config>", registry: Registry | Non
         loss_ref = tc.loss.type if tc.loss else head.default_loss
         loss_params = tc.loss.params if tc.loss else {}
         loss: Loss = _instantiate(reg, "loss", loss_ref, loss_params, f"tasks.{name}.loss", source)
-        if loss.accepts and head.output_type not in loss.accepts:
+        if not head.fits_loss(loss):
             raise ConfigError(
                 f"{source}: field 'tasks.{name}.loss': loss '{loss_ref}' does not fit head "
                 f"'{tc.head}', whose output is {head.output_type}; this loss takes "
@@ -85,7 +85,7 @@ def make_plan(config: Config, source: str = "<config>", registry: Registry | Non
                     f"'{m}'; available: {', '.join(sorted(offered)) or 'none'}."
                 )
         info = TaskInfo(name=name, head=tc.head, head_params=dict(tc.params), weight=tc.weight,
-                        output_type=head.output_type)
+                        output_type=head.output_type, continuous=head.continuous)
         tasks[name] = TaskPlan(info=info, head=head, loss=loss, metrics=metrics)
 
     dataset: Dataset = _instantiate(

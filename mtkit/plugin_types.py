@@ -52,6 +52,8 @@ class TaskInfo:
     head_params: dict[str, Any] = field(default_factory=dict)
     weight: float = 1.0
     output_type: str = ""
+    continuous: bool = False
+    """The head's ``continuous``: a regression-like output (Gaussian-likelihood loss)."""
 
 
 class Trunk(Plugin):
@@ -70,10 +72,21 @@ class Trunk(Plugin):
 
 
 class Head(Plugin):
-    """Task-specific top layers producing the task's output.
+    """Task-specific top layers producing the task's output; a head owns its output type.
 
-    ``output_type`` is one of ``categorical``, ``binary``, ``multilabel``,
-    ``regression`` (or a plugin's own); losses declare which output types they accept.
+    ``output_type`` names what the head outputs (``categorical``, ``binary``,
+    ``multilabel``, ``regression``, or a plugin's own); everything mtkit does with the
+    output asks the head, so a new output type is the head's file and nothing else:
+
+    * loss compatibility: ``fits_loss`` (a loss's ``accepts`` or the head's ``extra_losses``);
+    * metrics and their direction: ``metric_functions`` / ``metric_direction``;
+    * the export parity check: ``decisions`` (argmax, thresholds) for the agreement column;
+    * the TensorFlow-free runtime: ``decoder``, the dotted path (``"package.module:function"``)
+      of a numpy-only function ``fn(spec, raw) -> [one dict per row]``, which
+      ``decode_spec`` stores in exported models; the runtime imports that module (so it
+      must not import TensorFlow, Keras or pydantic) from an installed plugin package;
+    * generated data and likelihood-based weightings: ``synthetic_labels``, ``continuous``.
+
     ``label_dtype`` is ``int32`` (missing label = -1) or ``float32`` (missing = NaN).
     """
 
@@ -82,6 +95,13 @@ class Head(Plugin):
     default_loss: ClassVar[str] = ""
     default_metrics: ClassVar[tuple[str, ...]] = ()
     label_dtype: ClassVar[str] = "float32"
+    extra_losses: ClassVar[tuple[str, ...]] = ()
+    """Losses that fit this head although their ``accepts`` does not list its output type."""
+    decoder: ClassVar[str] = ""
+    """``"module:function"`` of this head's TensorFlow-free decoder; "" = raw passthrough."""
+    continuous: ClassVar[bool] = False
+    """True when the output is a continuous value whose loss is a Gaussian-style likelihood
+    (regression); uncertainty weighting then uses Kendall et al.'s factor 1/2."""
 
     def build(self, features: Any, task_name: str) -> Any:
         """Return the output tensor; its last layer must be named ``task_name``."""
@@ -95,13 +115,48 @@ class Head(Plugin):
         """Return why the present labels are invalid for this head, or None."""
         return None
 
+    def fits_loss(self, loss: Loss) -> bool:
+        """Whether ``loss`` can train this head (a loss with no ``accepts`` fits every head)."""
+        return not loss.accepts or self.output_type in loss.accepts or loss.name in self.extra_losses
+
     def metric_functions(self) -> dict[str, Any]:
         """``{metric name: fn(y_true, y_pred) -> float}`` over labelled rows (numpy)."""
         return {}
 
+    def metric_direction(self, metric: str) -> int:
+        """+1 if higher is better, -1 if lower is, 0 if unknown; from the function's
+        ``mtkit.metrics.higher_is_better`` / ``lower_is_better`` mark, else its name."""
+        from mtkit.metrics import direction
+
+        return direction(metric, self.metric_functions().get(metric))
+
+    def decisions(self, y: np.ndarray) -> np.ndarray | None:
+        """Per-row decisions ``(N, ...)`` the parity check compares between TensorFlow and
+        onnxruntime (share of identical rows = ``agreement``); None = not a decision head."""
+        return None
+
+    def synthetic_labels(self, latent: np.ndarray, rng: np.random.Generator,
+                         noise: float) -> np.ndarray:
+        """Labels for generated data (the ``synthetic`` dataset): a fixed random function of
+        the shared latent factors ``latent`` (rows, 4). Default: continuous targets."""
+        import numpy as np
+
+        k = int(np.prod(self.label_shape())) if self.label_shape() else 1
+        rows = len(latent)
+        y = np.sin(latent @ rng.normal(size=(latent.shape[1], k))) + noise * rng.normal(size=(rows, k))
+        return y[:, 0] if k == 1 and not self.label_shape() else y
+
     def decode_spec(self) -> dict[str, Any]:
-        """How a runtime turns this head's raw output into a prediction (JSON-able)."""
-        return {"type": self.output_type}
+        """How a runtime turns this head's raw output into a prediction (JSON-able).
+
+        Overrides should extend ``super().decode_spec()``: it carries ``type`` and the
+        head's ``decoder``. The runtime calls ``decoder(spec, raw)`` with this dict (plus
+        ``labels`` when the task has them).
+        """
+        spec: dict[str, Any] = {"type": self.output_type}
+        if self.decoder:
+            spec["decoder"] = self.decoder
+        return spec
 
 
 class Loss(Plugin):
@@ -221,9 +276,24 @@ class Dataset(Plugin):
         """Optional metrics spanning several tasks (e.g. whole-sequence accuracy)."""
         return {}
 
+    def metric_direction(self, metric: str) -> int:
+        """+1 if higher is better for one of ``evaluate``'s metrics, -1 if lower, 0 if
+        unknown; the default goes by the name (``*accuracy`` up, ``mae``/``rmse`` down)."""
+        from mtkit.metrics import direction
+
+        return direction(metric)
+
+    decoder: ClassVar[str] = ""
+    """``"module:function"`` of a numpy-only ``fn(spec, raw: {task: array}) -> [dict per
+    example]`` decoding across tasks; the runtime stores its rows under ``spec["name"]``."""
+
     def decode_spec(self) -> dict[str, Any]:
-        """Optional decoding that spans several tasks, stored in exported models."""
-        return {}
+        """Optional decoding that spans several tasks, stored in exported models.
+
+        Extend ``super().decode_spec()`` (it carries ``decoder``) with ``type``, ``name``
+        (the key of the decoded entry beside the tasks) and what the decoder needs.
+        """
+        return {"decoder": self.decoder} if self.decoder else {}
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def assemble(trunk: dict, tasks: dict, inputs: dict[str, tuple], seed: int = 0):
                        dtypes={k: v[1] for k, v in inputs.items()})
     model = build_model(plan, specs).model
     randomize(model, seed)
-    meta = {n: {"output_type": t.head.output_type} for n, t in plan.tasks.items()}
+    meta = {n: t.head for n, t in plan.tasks.items()}
     return model, meta
 
 

@@ -33,6 +33,7 @@ class ClassificationHead(Head):
     output_type = "categorical"
     default_loss = "sparse_categorical_crossentropy"
     default_metrics = ("accuracy",)
+    decoder = "mtkit.builtin.heads._decode:categorical"
     label_dtype = "int32"
 
     def build(self, features: Any, task_name: str) -> Any:
@@ -54,9 +55,19 @@ class ClassificationHead(Head):
     def metric_functions(self) -> dict[str, Any]:
         return {"accuracy": metrics.accuracy_categorical}
 
+    def decisions(self, y: np.ndarray) -> np.ndarray:
+        return np.argmax(y.reshape(len(y), -1), axis=1)[:, None]
+
+    def synthetic_labels(self, latent: np.ndarray, rng: np.random.Generator,
+                         noise: float) -> np.ndarray:
+        k = self.params.classes
+        score = latent @ rng.normal(size=(latent.shape[1], k)) + noise * rng.normal(size=(len(latent), k))
+        return np.argmax(score, axis=1).astype(np.float64)
+
     def decode_spec(self) -> dict[str, Any]:
-        return {"type": "categorical", "classes": self.params.classes,
+        return {**super().decode_spec(), "classes": self.params.classes,
                 "labels": self.params.labels}
+
 
 
 @hookimpl

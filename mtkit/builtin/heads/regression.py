@@ -25,7 +25,9 @@ class RegressionHead(Head):
     output_type = "regression"
     default_loss = "mse"
     default_metrics = ("mae", "rmse")
+    decoder = "mtkit.builtin.heads._decode:regression"
     label_dtype = "float32"
+    continuous = True
 
     def build(self, features: Any, task_name: str) -> Any:
         import keras
@@ -40,7 +42,7 @@ class RegressionHead(Head):
         return {"mae": metrics.mae, "mse": metrics.mse, "rmse": metrics.rmse, "r2": metrics.r2}
 
     def decode_spec(self) -> dict[str, Any]:
-        return {"type": "regression", "units": self.params.units}
+        return {**super().decode_spec(), "units": self.params.units}
 
 
 @hookimpl
