@@ -64,6 +64,13 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
                       f"{shapes}", plan.trunk):
         features = plan.trunk.build(dict(inputs), plan.task_infos)
     per_task = isinstance(features, dict)
+    if per_task != bool(plan.trunk.per_task_features):
+        got = "a dict of per-task features" if per_task else "one shared tensor"
+        raise PluginError(
+            f"trunk '{trunk_name}' returned {got} but declares per_task_features = "
+            f"{not per_task}; set the class attribute to match what build() returns (other "
+            "plugins, e.g. mixture-of-experts trunks, read it without building)."
+        )
     if per_task:
         if set(features) != set(plan.tasks):
             raise PluginError(

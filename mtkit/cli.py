@@ -32,15 +32,15 @@ app = typer.Typer(
 
 
 def default_config() -> Path:
-    """The multi-digit demo when its plugin is installed, else the built-in demo."""
+    """The demo config of an installed dataset plugin that ships one (``demo_config``; the
+    first by package and name), else the built-in demo."""
     from mtkit.api import DEMO_CONFIG
-    from mtkit.registry import get_registry
+    from mtkit.registry import BUILTIN_PROVIDER, get_registry
 
-    reg = get_registry()
-    for entry in reg.entries:
-        if entry.kind == "dataset" and entry.name == "multidigit" and entry.cls.demo_config:
-            return Path(entry.cls.demo_config)
-    return DEMO_CONFIG
+    demos = sorted((e.provider, e.name, e.cls.demo_config) for e in get_registry().entries
+                   if e.kind == "dataset" and e.provider != BUILTIN_PROVIDER
+                   and getattr(e.cls, "demo_config", None))
+    return Path(demos[0][2]) if demos else DEMO_CONFIG
 
 
 @app.command()

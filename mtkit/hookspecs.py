@@ -17,7 +17,11 @@ from mtkit.plugin_types import KIND_TABLE, PluginKind
 PROJECT = "mtkit"
 ENTRY_POINT_GROUP = "mtkit"
 PLUGIN_API_VERSION = 1
-"""Bumped when a hook or a plugin base class changes incompatibly."""
+"""Bumped when a hook or a plugin base class changes incompatibly. A plugin module may
+declare the version it was written for as a literal, ``MTKIT_PLUGIN_API = 1``; the
+registry then lists a package written for another version as broken, with what to do."""
+
+API_ATTRIBUTE = "MTKIT_PLUGIN_API"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -61,7 +61,9 @@ class Trunk(Plugin):
 
     Return one feature tensor (hard parameter sharing), or a dict ``{task: tensor}``
     with one entry per task (gated architectures such as MMoE); set
-    ``per_task_features = True`` in the latter case.
+    ``per_task_features = True`` in the latter case. mtkit checks the declaration against
+    what ``build`` returns, and plugins read it without building (an expert of a
+    mixture-of-experts trunk must return one shared tensor).
     """
 
     kind = "trunk"
