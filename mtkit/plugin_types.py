@@ -32,6 +32,10 @@ class Plugin:
     kind: ClassVar[str] = ""
     name: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    example: ClassVar[dict[str, Any]] = {}
+    """Small valid parameters for a working example: the plugin's docs page shows them, and
+    the live-registry tests build, train and export every plugin with them (give the
+    required ones; the defaults fill the rest)."""
 
     def __init__(self, params: BaseModel | None = None) -> None:
         self.params = params if params is not None else self.Params()

@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 
 import mtkit
+from mtkit.registry import load_registry
 from mtkit.rundir import CHECKPOINTS
 
 tf = pytest.importorskip("tensorflow")
 
-METHODS = [
-    ("sum", {}), ("log_sum", {}), ("uncertainty", {}), ("dwa", {}), ("rlw", {}),
-    ("gradnorm", {}), ("gradnorm", {"gradients": "parameters"}),
-    ("pcgrad", {}), ("pcgrad", {"gradients": "features"}),
-    ("mgda", {}), ("mgda", {"gradients": "features"}), ("cagrad", {}), ("imtl", {}),
-    ("nash_mtl", {}), ("aligned_mtl", {}),
+# Every built-in weighting (from the live registry, with its `example` params), plus the
+# other gradient source of the methods that offer both.
+METHODS = [(e.name, dict(e.cls.example)) for e in load_registry(entry_points=False).entries
+           if e.kind == "weighting"] + [
+    ("gradnorm", {"gradients": "parameters"}), ("pcgrad", {"gradients": "features"}),
+    ("mgda", {"gradients": "features"}),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -30,6 +30,7 @@ class ClassificationHead(Head):
 
     name = "classification"
     Params = ClassificationParams
+    example: ClassVar[dict[str, Any]] = {"classes": 4}
     output_type = "categorical"
     default_loss = "sparse_categorical_crossentropy"
     default_metrics = ("accuracy",)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -30,6 +30,7 @@ class MultilabelHead(Head):
 
     name = "multilabel"
     Params = MultilabelParams
+    example: ClassVar[dict[str, Any]] = {"classes": 3}
     output_type = "multilabel"
     default_loss = "binary_crossentropy"
     default_metrics = ("accuracy", "exact_match")

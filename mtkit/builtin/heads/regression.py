@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field
 
@@ -22,6 +22,7 @@ class RegressionHead(Head):
 
     name = "regression"
     Params = RegressionParams
+    example: ClassVar[dict[str, Any]] = {"units": 2}
     output_type = "regression"
     default_loss = "mse"
     default_metrics = ("mae", "rmse")
