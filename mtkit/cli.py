@@ -3,7 +3,6 @@ need them, so ``mtkit --help`` and ``mtkit plugins`` never import TensorFlow."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from mtkit.commands.compare import compare, report
 from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
 from mtkit.commands.new_plugin import new_plugin
+from mtkit.commands.plugins import app as plugins_app
 from mtkit.commands.predict import predict
 from mtkit.errors import MtkitError
 
@@ -81,36 +81,13 @@ def train(
     guarded(go)
 
 
-@app.command()
-def plugins(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
-) -> None:
-    """List installed trunks, heads, losses, weightings and datasets, and their packages."""
-
-    def go() -> None:
-        from mtkit.registry import get_registry
-
-        entries = get_registry().all()
-        if as_json:
-            typer.echo(json.dumps([e.as_json() for e in entries], indent=2))
-            return
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table("kind", "name", "provider", "version", "status", "description")
-        for e in entries:
-            table.add_row(e.kind, e.name, e.provider, e.version, e.status, e.summary)
-        Console().print(table)
-
-    guarded(go)
-
-
 app.command()(export)
 app.command()(predict)
 app.command()(evaluate)
 app.command("new-plugin")(new_plugin)
 app.command()(compare)
 app.command()(report)
+app.add_typer(plugins_app)
 
 
 def main() -> None:
