@@ -32,6 +32,10 @@ class Plugin:
     kind: ClassVar[str] = ""
     name: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    keras_modules: ClassVar[tuple[str, ...]] = ()
+    """Modules defining custom Keras objects (registered with
+    ``keras.saving.register_keras_serializable``) that this plugin's layers use: mtkit
+    imports them before it loads a saved model in Keras safe mode (export, evaluate)."""
     example: ClassVar[dict[str, Any]] = {}
     """Small valid parameters for a working example: the plugin's docs page shows them, and
     the live-registry tests build, train and export every plugin with them (give the

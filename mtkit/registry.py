@@ -261,6 +261,20 @@ def _collect(pm: pluggy.PluginManager, module: object, provider: str, ver: str) 
     return found
 
 
+def import_keras_modules(reg: Registry | None = None) -> None:
+    """Import every plugin's ``keras_modules`` (their custom layers register themselves with
+    Keras), so a saved model using them loads in safe mode; call with TensorFlow up."""
+    for entry in (reg or get_registry()).entries:
+        for name in getattr(entry.cls, "keras_modules", ()):
+            try:
+                importlib.import_module(name)
+            except Exception as exc:
+                raise PluginError(
+                    f"{entry.kind} '{entry.name}' (package '{entry.provider}') names Keras module "
+                    f"'{name}' in keras_modules, which fails to import ({_first_line(exc)}); "
+                    "fix or reinstall that package.") from None
+
+
 _REGISTRY: Registry | None = None
 
 
