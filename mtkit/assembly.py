@@ -44,8 +44,9 @@ def _plugin_call(what: str, plugin: object) -> Iterator[None]:
                           "the data's shapes (MTKIT_DEBUG=1 shows the traceback).") from exc
 
 
-def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
-    """Assemble the multitask model described by ``plan``."""
+def assemble(plan: Plan, specs: InputSpecs) -> Assembled:
+    """Assemble the multitask model described by ``plan`` (model, features model, shared
+    variables). The public ``mtkit.build_model(config)`` wraps this for a config."""
     taken = {**{k: f"model input '{k}'" for k in specs.shapes}, "trunk": "the shared trunk"}
     for name in plan.tasks:
         if name in taken:  # Keras (and the exported ONNX graph) need unique names
@@ -103,3 +104,8 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
              for name, out in outputs.items()}
     return Assembled(model=model, features_model=features_model,
                      shared_variables=list(trunk.trainable_variables), head_variables=heads)
+
+
+build_model = assemble
+"""Older name of :func:`assemble` (kept so existing imports work; ``mtkit.build_model`` is
+the public config → Keras model call)."""

@@ -60,8 +60,11 @@ def _instantiate(
     return plugin
 
 
-def make_plan(config: Config, source: str = "<config>", registry: Registry | None = None) -> Plan:
-    """Resolve every plugin named in ``config``; raise a clear error on the first problem."""
+def resolve_plugins(config: Config, source: str = "<config>", registry: Registry | None = None
+                    ) -> Plan:
+    """Resolve every plugin named in a validated ``config`` into a Plan; raise a clear error
+    on the first problem. ``mtkit.plan(path_or_dict, overrides)`` loads a config and calls
+    this."""
     reg = registry or get_registry()
     tasks: dict[str, TaskPlan] = {}
     for name, tc in config.tasks.items():
@@ -103,3 +106,7 @@ def make_plan(config: Config, source: str = "<config>", registry: Registry | Non
         raise ConfigError(f"{source}: {exc}") from None
     return Plan(config=config, source=source, dataset=dataset, trunk=trunk, tasks=tasks,
                 weighting=weighting)
+
+
+make_plan = resolve_plugins
+"""Older name of :func:`resolve_plugins` (kept so existing imports work)."""

@@ -11,8 +11,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mtkit.api import plan as make_plan
-from mtkit.assembly import build_model
+import mtkit
+from mtkit import assembly
 from mtkit.dataprep import InputSpecs
 from mtkit.export import convert, parity
 from mtkit.tf_import import import_tensorflow
@@ -43,10 +43,10 @@ def randomize(model, seed: int) -> None:
 def assemble(trunk: dict, tasks: dict, inputs: dict[str, tuple], seed: int = 0):
     """``inputs``: name → (per-example shape, dtype)."""
     import_tensorflow()
-    plan = make_plan({"data": {"dataset": "synthetic"}, "trunk": trunk, "tasks": tasks})
+    plan = mtkit.plan({"data": {"dataset": "synthetic"}, "trunk": trunk, "tasks": tasks})
     specs = InputSpecs(shapes={k: v[0] for k, v in inputs.items()},
                        dtypes={k: v[1] for k, v in inputs.items()})
-    model = build_model(plan, specs).model
+    model = assembly.assemble(plan, specs).model
     randomize(model, seed)
     meta = {n: t.head for n, t in plan.tasks.items()}
     return model, meta

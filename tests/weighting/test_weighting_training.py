@@ -50,16 +50,15 @@ def test_every_method_trains_with_a_rarely_labelled_task(tmp_path, name, params)
 def _plan_and_step(weighting: dict):
     import keras
 
-    from mtkit.api import plan as make_plan
-    from mtkit.assembly import build_model
+    from mtkit.assembly import assemble
     from mtkit.dataprep import prepare
     from mtkit.training.step import StepParts, make_train_step
 
-    plan = make_plan(config(weighting, rows=40))
+    plan = mtkit.plan(config(weighting, rows=40))
     splits, specs = prepare(plan)
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.get_strategy()
-    asm = build_model(plan, specs)
+    asm = assemble(plan, specs)
     optimizer = keras.optimizers.Adam(0.01)
     plan.weighting.setup(plan.task_infos)
     optimizer.build(asm.model.trainable_variables + [
