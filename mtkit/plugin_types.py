@@ -95,7 +95,8 @@ class Head(Plugin):
       of a numpy-only function ``fn(spec, raw) -> [one dict per row]``, which
       ``decode_spec`` stores in exported models; the runtime imports that module (so it
       must not import TensorFlow, Keras or pydantic) from an installed plugin package;
-    * generated data and likelihood-based weightings: ``synthetic_labels``, ``continuous``.
+    * generated data and likelihood-based weightings: ``synthetic_labels``, ``continuous``;
+    * per-class loss weights (``class_weight``): ``class_count``.
 
     ``label_dtype`` is ``int32`` (missing label = -1) or ``float32`` (missing = NaN).
     """
@@ -123,6 +124,11 @@ class Head(Plugin):
 
     def check_labels(self, labels: np.ndarray) -> str | None:
         """Return why the present labels are invalid for this head, or None."""
+        return None
+
+    def class_count(self) -> int | None:
+        """Number of classes when a label is one class index per row (``class_weight`` can
+        then weigh each class), else None (the default)."""
         return None
 
     def fits_loss(self, loss: Loss) -> bool:

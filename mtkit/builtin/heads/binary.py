@@ -36,6 +36,9 @@ class BinaryHead(Head):
             return f"binary labels must be 0 or 1 (NaN for missing); found {bad.flat[0].item()!r}"
         return None
 
+    def class_count(self) -> int:
+        return 2
+
     def metric_functions(self) -> dict[str, Any]:
         return {"accuracy": metrics.accuracy_binary, "auc": metrics.auc}
 

@@ -53,6 +53,9 @@ class ClassificationHead(Head):
                     f"classes (valid: 0..{self.params.classes - 1}, or -1 for a missing label)")
         return None
 
+    def class_count(self) -> int:
+        return self.params.classes
+
     def metric_functions(self) -> dict[str, Any]:
         return {"accuracy": metrics.accuracy_categorical}
 
