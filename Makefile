@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python -m mtkit.demo_run
+	$(BIN)/python -m mtkit_multidigit.demo_run  # the demo lives in plugins/mtkit-multidigit
 
 test: setup
 	$(BIN)/ruff check .

@@ -1,4 +1,11 @@
-"""The Python API, mirroring the CLI: ``train``, ``build_model``, ``load_config``, ``plan``."""
+"""The Python API, mirroring the CLI: ``train``, ``build_model``, ``load_config``, ``plan``.
+
+Names: ``plan(config, overrides)`` loads and validates a config (path, dict or Config) into
+a :class:`~mtkit.planning.Plan`: every plugin looked up and instantiated with its validated
+params, nothing built or trained. ``build_model(config, overrides)`` goes one step further,
+to the untrained Keras model (it wraps ``mtkit.assembly.assemble``, which takes a Plan and
+the data's input specs). ``train`` runs the whole thing into a run directory.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mtkit.config import Config, load_config
-from mtkit.planning import Plan, make_plan
+from mtkit.planning import Plan, resolve_plugins
 
 DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
 
@@ -15,10 +22,10 @@ def plan(config: str | Path | dict[str, Any] | Config | None = None,
          overrides: list[str] | None = None) -> Plan:
     """Validate a config (path, dict or Config; None = the built-in demo) into a Plan."""
     if isinstance(config, Config):
-        return make_plan(config, "<config>")
+        return resolve_plugins(config, "<config>")
     source = DEMO_CONFIG if config is None else config
     cfg = load_config(source, overrides)
-    return make_plan(cfg, str(source) if not isinstance(source, dict) else "<config>")
+    return resolve_plugins(cfg, str(source) if not isinstance(source, dict) else "<config>")
 
 
 def train(config: str | Path | dict[str, Any] | Config | None = None,
@@ -43,7 +50,7 @@ def train(config: str | Path | dict[str, Any] | Config | None = None,
 def build_model(config: str | Path | dict[str, Any] | Config | None = None,
                 overrides: list[str] | None = None) -> Any:
     """The untrained Keras model a config describes (data is read to size the inputs)."""
-    from mtkit.assembly import build_model as assemble
+    from mtkit.assembly import assemble
     from mtkit.dataprep import prepare
     from mtkit.tf_import import import_tensorflow
 

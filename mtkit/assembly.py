@@ -44,8 +44,9 @@ def _plugin_call(what: str, plugin: object) -> Iterator[None]:
                           "the data's shapes (MTKIT_DEBUG=1 shows the traceback).") from exc
 
 
-def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
-    """Assemble the multitask model described by ``plan``."""
+def assemble(plan: Plan, specs: InputSpecs) -> Assembled:
+    """Assemble the multitask model described by ``plan`` (model, features model, shared
+    variables). The public ``mtkit.build_model(config)`` wraps this for a config."""
     taken = {**{k: f"model input '{k}'" for k in specs.shapes}, "trunk": "the shared trunk"}
     for name in plan.tasks:
         if name in taken:  # Keras (and the exported ONNX graph) need unique names
@@ -64,6 +65,13 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
                       f"{shapes}", plan.trunk):
         features = plan.trunk.build(dict(inputs), plan.task_infos)
     per_task = isinstance(features, dict)
+    if per_task != bool(plan.trunk.per_task_features):
+        got = "a dict of per-task features" if per_task else "one shared tensor"
+        raise PluginError(
+            f"trunk '{trunk_name}' returned {got} but declares per_task_features = "
+            f"{not per_task}; set the class attribute to match what build() returns (other "
+            "plugins, e.g. mixture-of-experts trunks, read it without building)."
+        )
     if per_task:
         if set(features) != set(plan.tasks):
             raise PluginError(
@@ -96,3 +104,8 @@ def build_model(plan: Plan, specs: InputSpecs) -> Assembled:
              for name, out in outputs.items()}
     return Assembled(model=model, features_model=features_model,
                      shared_variables=list(trunk.trainable_variables), head_variables=heads)
+
+
+build_model = assemble
+"""Older name of :func:`assemble` (kept so existing imports work; ``mtkit.build_model`` is
+the public config → Keras model call)."""

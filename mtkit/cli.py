@@ -3,7 +3,6 @@ need them, so ``mtkit --help`` and ``mtkit plugins`` never import TensorFlow."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from mtkit.commands.compare import compare, report
 from mtkit.commands.evaluate import evaluate
 from mtkit.commands.export import export
 from mtkit.commands.new_plugin import new_plugin
+from mtkit.commands.plugins import app as plugins_app
 from mtkit.commands.predict import predict
 from mtkit.commands.serve import serve
 from mtkit.errors import MtkitError
@@ -34,15 +34,15 @@ app = typer.Typer(
 
 
 def default_config() -> Path:
-    """The multi-digit demo when its plugin is installed, else the built-in demo."""
+    """The demo config of an installed dataset plugin that ships one (``demo_config``; the
+    first by package and name), else the built-in demo."""
     from mtkit.api import DEMO_CONFIG
-    from mtkit.registry import get_registry
+    from mtkit.registry import BUILTIN_PROVIDER, get_registry
 
-    reg = get_registry()
-    for entry in reg.entries:
-        if entry.kind == "dataset" and entry.name == "multidigit" and entry.cls.demo_config:
-            return Path(entry.cls.demo_config)
-    return DEMO_CONFIG
+    demos = sorted((e.provider, e.name, e.cls.demo_config) for e in get_registry().entries
+                   if e.kind == "dataset" and e.provider != BUILTIN_PROVIDER
+                   and getattr(e.cls, "demo_config", None))
+    return Path(demos[0][2]) if demos else DEMO_CONFIG
 
 
 @app.command()
@@ -90,30 +90,6 @@ def train(
     guarded(go)
 
 
-@app.command()
-def plugins(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
-) -> None:
-    """List installed trunks, heads, losses, weightings and datasets, and their packages."""
-
-    def go() -> None:
-        from mtkit.registry import get_registry
-
-        entries = get_registry().all()
-        if as_json:
-            typer.echo(json.dumps([e.as_json() for e in entries], indent=2))
-            return
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table("kind", "name", "provider", "version", "status", "description")
-        for e in entries:
-            table.add_row(e.kind, e.name, e.provider, e.version, e.status, e.summary)
-        Console().print(table)
-
-    guarded(go)
-
-
 app.command()(export)
 app.command()(predict)
 app.command()(evaluate)
@@ -121,6 +97,7 @@ app.command()(serve)
 app.command("new-plugin")(new_plugin)
 app.command()(compare)
 app.command()(report)
+app.add_typer(plugins_app)
 
 
 def main() -> None:

@@ -308,7 +308,15 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def _short_form(path: list[str]) -> bool:
+    """Sections a config may write as just a plugin name (``weighting: geometric``,
+    ``tasks.<name>.loss: huber``): short for ``{type: name}``."""
+    return path == ["weighting"] or (len(path) == 3 and path[0] == "tasks" and path[2] == "loss")
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """``--set a.b=v`` values laid over ``raw``; a short-form section (``weighting:
+    geometric``) keeps its plugin name when one of its params is set."""
     out = copy.deepcopy(raw)
     for text in overrides:
         path, value = parse_override(text)
@@ -321,8 +329,10 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
                               f"{', '.join(map(str, tasks))}. To add a task, give its head too "
                               f"(--set tasks.{path[1]}.head=...).")
         node = out
-        for part in path[:-1]:
-            if not isinstance(node.get(part), dict):
+        for i, part in enumerate(path[:-1]):
+            if isinstance(node.get(part), str) and _short_form(path[:i + 1]):
+                node[part] = {"type": node[part]}
+            elif not isinstance(node.get(part), dict):
                 node[part] = {}
             node = node[part]
         node[path[-1]] = value

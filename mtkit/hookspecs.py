@@ -5,40 +5,42 @@ one or more of the hooks below with ``@mtkit.hookimpl``. Each hook receives a
 ``register`` callable; call it with a plugin class (a subclass of ``mtkit.Trunk``,
 ``mtkit.Head``, ``mtkit.Loss``, ``mtkit.Weighting`` or ``mtkit.Dataset``) whose class
 attribute ``name`` is the name users write in their configs. Built-in plugins are
-registered through exactly these hooks.
+registered through exactly these hooks. The hooks are derived from
+``mtkit.plugin_types.KIND_TABLE`` (one row per kind): ``register_trunks``,
+``register_heads``, ``register_losses``, ``register_weightings``, ``register_datasets``.
 """
 
 import pluggy
 
+from mtkit.plugin_types import KIND_TABLE, PluginKind
+
 PROJECT = "mtkit"
 ENTRY_POINT_GROUP = "mtkit"
 PLUGIN_API_VERSION = 1
-"""Bumped when a hook or a plugin base class changes incompatibly."""
+"""Bumped when a hook or a plugin base class changes incompatibly. A plugin module may
+declare the version it was written for as a literal, ``MTKIT_PLUGIN_API = 1``; the
+registry then lists a package written for another version as broken, with what to do."""
+
+API_ATTRIBUTE = "MTKIT_PLUGIN_API"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
-@hookspec
-def register_trunks(register):
-    """Register shared-layer builders: ``register(MyTrunk)`` with ``MyTrunk(mtkit.Trunk)``."""
+def _spec(kind: PluginKind):
+    """The hook spec of one kind: ``register_<plural>(register)``."""
+
+    def spec(register):  # pragma: no cover - a spec has no body
+        pass
+
+    spec.__name__ = spec.__qualname__ = kind.hook
+    spec.__doc__ = (f"Register {kind.role}: ``register(My{kind.base.__name__})`` with "
+                    f"``My{kind.base.__name__}(mtkit.{kind.base.__name__})``.")
+    return hookspec(spec)
 
 
-@hookspec
-def register_heads(register):
-    """Register task-specific top layers: ``register(MyHead)`` with ``MyHead(mtkit.Head)``."""
-
-
-@hookspec
-def register_losses(register):
-    """Register per-example losses: ``register(MyLoss)`` with ``MyLoss(mtkit.Loss)``."""
-
-
-@hookspec
-def register_weightings(register):
-    """Register ways to combine per-task losses or gradients: ``MyWeighting(mtkit.Weighting)``."""
-
-
-@hookspec
-def register_datasets(register):
-    """Register data sources yielding inputs and one label per task: ``MyData(mtkit.Dataset)``."""
+# One hook per row of the kind table: register_trunks, register_heads, register_losses,
+# register_weightings, register_datasets.
+for _kind in KIND_TABLE:
+    globals()[_kind.hook] = _spec(_kind)
+del _kind

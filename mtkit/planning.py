@@ -60,8 +60,11 @@ def _instantiate(
     return plugin
 
 
-def make_plan(config: Config, source: str = "<config>", registry: Registry | None = None) -> Plan:
-    """Resolve every plugin named in ``config``; raise a clear error on the first problem."""
+def resolve_plugins(config: Config, source: str = "<config>", registry: Registry | None = None
+                    ) -> Plan:
+    """Resolve every plugin named in a validated ``config`` into a Plan; raise a clear error
+    on the first problem. ``mtkit.plan(path_or_dict, overrides)`` loads a config and calls
+    this."""
     reg = registry or get_registry()
     tasks: dict[str, TaskPlan] = {}
     for name, tc in config.tasks.items():
@@ -69,7 +72,7 @@ def make_plan(config: Config, source: str = "<config>", registry: Registry | Non
         loss_ref = tc.loss.type if tc.loss else head.default_loss
         loss_params = tc.loss.params if tc.loss else {}
         loss: Loss = _instantiate(reg, "loss", loss_ref, loss_params, f"tasks.{name}.loss", source)
-        if loss.accepts and head.output_type not in loss.accepts:
+        if not head.fits_loss(loss):
             raise ConfigError(
                 f"{source}: field 'tasks.{name}.loss': loss '{loss_ref}' does not fit head "
                 f"'{tc.head}', whose output is {head.output_type}; this loss takes "
@@ -85,7 +88,7 @@ def make_plan(config: Config, source: str = "<config>", registry: Registry | Non
                     f"'{m}'; available: {', '.join(sorted(offered)) or 'none'}."
                 )
         info = TaskInfo(name=name, head=tc.head, head_params=dict(tc.params), weight=tc.weight,
-                        output_type=head.output_type)
+                        output_type=head.output_type, continuous=head.continuous)
         tasks[name] = TaskPlan(info=info, head=head, loss=loss, metrics=metrics)
 
     dataset: Dataset = _instantiate(
@@ -103,3 +106,7 @@ def make_plan(config: Config, source: str = "<config>", registry: Registry | Non
         raise ConfigError(f"{source}: {exc}") from None
     return Plan(config=config, source=source, dataset=dataset, trunk=trunk, tasks=tasks,
                 weighting=weighting)
+
+
+make_plan = resolve_plugins
+"""Older name of :func:`resolve_plugins` (kept so existing imports work)."""

@@ -32,6 +32,14 @@ class Plugin:
     kind: ClassVar[str] = ""
     name: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    keras_modules: ClassVar[tuple[str, ...]] = ()
+    """Modules defining custom Keras objects (registered with
+    ``keras.saving.register_keras_serializable``) that this plugin's layers use: mtkit
+    imports them before it loads a saved model in Keras safe mode (export, evaluate)."""
+    example: ClassVar[dict[str, Any]] = {}
+    """Small valid parameters for a working example: the plugin's docs page shows them, and
+    the live-registry tests build, train and export every plugin with them (give the
+    required ones; the defaults fill the rest)."""
 
     def __init__(self, params: BaseModel | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -52,6 +60,8 @@ class TaskInfo:
     head_params: dict[str, Any] = field(default_factory=dict)
     weight: float = 1.0
     output_type: str = ""
+    continuous: bool = False
+    """The head's ``continuous``: a regression-like output (Gaussian-likelihood loss)."""
 
 
 class Trunk(Plugin):
@@ -59,7 +69,9 @@ class Trunk(Plugin):
 
     Return one feature tensor (hard parameter sharing), or a dict ``{task: tensor}``
     with one entry per task (gated architectures such as MMoE); set
-    ``per_task_features = True`` in the latter case.
+    ``per_task_features = True`` in the latter case. mtkit checks the declaration against
+    what ``build`` returns, and plugins read it without building (an expert of a
+    mixture-of-experts trunk must return one shared tensor).
     """
 
     kind = "trunk"
@@ -70,10 +82,22 @@ class Trunk(Plugin):
 
 
 class Head(Plugin):
-    """Task-specific top layers producing the task's output.
+    """Task-specific top layers producing the task's output; a head owns its output type.
 
-    ``output_type`` is one of ``categorical``, ``binary``, ``multilabel``,
-    ``regression`` (or a plugin's own); losses declare which output types they accept.
+    ``output_type`` names what the head outputs (``categorical``, ``binary``,
+    ``multilabel``, ``regression``, or a plugin's own); everything mtkit does with the
+    output asks the head, so a new output type is the head's file and nothing else:
+
+    * loss compatibility: ``fits_loss`` (a loss's ``accepts`` or the head's ``extra_losses``);
+    * metrics and their direction: ``metric_functions`` / ``metric_direction``;
+    * the export parity check: ``decisions`` (argmax, thresholds) for the agreement column;
+    * the TensorFlow-free runtime: ``decoder``, the dotted path (``"package.module:function"``)
+      of a numpy-only function ``fn(spec, raw) -> [one dict per row]``, which
+      ``decode_spec`` stores in exported models; the runtime imports that module (so it
+      must not import TensorFlow, Keras or pydantic) from an installed plugin package;
+    * generated data and likelihood-based weightings: ``synthetic_labels``, ``continuous``;
+    * per-class loss weights (``class_weight``): ``class_count``.
+
     ``label_dtype`` is ``int32`` (missing label = -1) or ``float32`` (missing = NaN).
     """
 
@@ -82,6 +106,13 @@ class Head(Plugin):
     default_loss: ClassVar[str] = ""
     default_metrics: ClassVar[tuple[str, ...]] = ()
     label_dtype: ClassVar[str] = "float32"
+    extra_losses: ClassVar[tuple[str, ...]] = ()
+    """Losses that fit this head although their ``accepts`` does not list its output type."""
+    decoder: ClassVar[str] = ""
+    """``"module:function"`` of this head's TensorFlow-free decoder; "" = raw passthrough."""
+    continuous: ClassVar[bool] = False
+    """True when the output is a continuous value whose loss is a Gaussian-style likelihood
+    (regression); uncertainty weighting then uses Kendall et al.'s factor 1/2."""
 
     def build(self, features: Any, task_name: str) -> Any:
         """Return the output tensor; its last layer must be named ``task_name``."""
@@ -95,13 +126,53 @@ class Head(Plugin):
         """Return why the present labels are invalid for this head, or None."""
         return None
 
+    def class_count(self) -> int | None:
+        """Number of classes when a label is one class index per row (``class_weight`` can
+        then weigh each class), else None (the default)."""
+        return None
+
+    def fits_loss(self, loss: Loss) -> bool:
+        """Whether ``loss`` can train this head (a loss with no ``accepts`` fits every head)."""
+        return not loss.accepts or self.output_type in loss.accepts or loss.name in self.extra_losses
+
     def metric_functions(self) -> dict[str, Any]:
         """``{metric name: fn(y_true, y_pred) -> float}`` over labelled rows (numpy)."""
         return {}
 
+    def metric_direction(self, metric: str) -> int:
+        """+1 if higher is better, -1 if lower is, 0 if unknown; from the function's
+        ``mtkit.metrics.higher_is_better`` / ``lower_is_better`` mark, else its name."""
+        from mtkit.metrics import direction
+
+        return direction(metric, self.metric_functions().get(metric))
+
+    def decisions(self, y: np.ndarray) -> np.ndarray | None:
+        """Per-row decisions ``(N, ...)`` the parity check compares between TensorFlow and
+        onnxruntime (share of identical rows = ``agreement``); None = not a decision head."""
+        return None
+
+    def synthetic_labels(self, latent: np.ndarray, rng: np.random.Generator,
+                         noise: float) -> np.ndarray:
+        """Labels for generated data (the ``synthetic`` dataset): a fixed random function of
+        the shared latent factors ``latent`` (rows, 4). Default: continuous targets."""
+        import numpy as np
+
+        k = int(np.prod(self.label_shape())) if self.label_shape() else 1
+        rows = len(latent)
+        y = np.sin(latent @ rng.normal(size=(latent.shape[1], k))) + noise * rng.normal(size=(rows, k))
+        return y[:, 0] if k == 1 and not self.label_shape() else y
+
     def decode_spec(self) -> dict[str, Any]:
-        """How a runtime turns this head's raw output into a prediction (JSON-able)."""
-        return {"type": self.output_type}
+        """How a runtime turns this head's raw output into a prediction (JSON-able).
+
+        Overrides should extend ``super().decode_spec()``: it carries ``type`` and the
+        head's ``decoder``. The runtime calls ``decoder(spec, raw)`` with this dict (plus
+        ``labels`` when the task has them).
+        """
+        spec: dict[str, Any] = {"type": self.output_type}
+        if self.decoder:
+            spec["decoder"] = self.decoder
+        return spec
 
 
 class Loss(Plugin):
@@ -230,15 +301,59 @@ class Dataset(Plugin):
         """Optional metrics spanning several tasks (e.g. whole-sequence accuracy)."""
         return {}
 
+    def metric_direction(self, metric: str) -> int:
+        """+1 if higher is better for one of ``evaluate``'s metrics, -1 if lower, 0 if
+        unknown; the default goes by the name (``*accuracy`` up, ``mae``/``rmse`` down)."""
+        from mtkit.metrics import direction
+
+        return direction(metric)
+
+    decoder: ClassVar[str] = ""
+    """``"module:function"`` of a numpy-only ``fn(spec, raw: {task: array}) -> [dict per
+    example]`` decoding across tasks; the runtime stores its rows under ``spec["name"]``."""
+
     def decode_spec(self) -> dict[str, Any]:
-        """Optional decoding that spans several tasks, stored in exported models."""
-        return {}
+        """Optional decoding that spans several tasks, stored in exported models.
+
+        Extend ``super().decode_spec()`` (it carries ``decoder``) with ``type``, ``name``
+        (the key of the decoded entry beside the tasks) and what the decoder needs.
+        """
+        return {"decoder": self.decoder} if self.decoder else {}
 
 
-KINDS: dict[str, type[Plugin]] = {
-    "trunk": Trunk,
-    "head": Head,
-    "loss": Loss,
-    "weighting": Weighting,
-    "dataset": Dataset,
-}
+@dataclass(frozen=True)
+class PluginKind:
+    """One row of the kind table: everything mtkit derives from a plugin kind.
+
+    The hook spec (``register_<plural>``), the built-in folder (``mtkit/builtin/<plural>/``),
+    the base class a registered class must subclass and the scaffold's file order all come
+    from :data:`KIND_TABLE`, so a kind is spelled exactly once.
+    """
+
+    name: str
+    """Singular, as configs and ``mtkit plugins`` write it (``trunk``)."""
+    plural: str
+    """Plural: the hook's suffix and the built-in folder (``trunks``)."""
+    base: type[Plugin]
+    """The class a registered plugin must subclass."""
+    role: str
+    """What plugins of this kind do (the hook spec's docstring)."""
+
+    @property
+    def hook(self) -> str:
+        """The hook name plugins implement (``register_trunks``)."""
+        return f"register_{self.plural}"
+
+
+KIND_TABLE: tuple[PluginKind, ...] = (
+    PluginKind("trunk", "trunks", Trunk, "shared-layer builders"),
+    PluginKind("head", "heads", Head, "task-specific top layers"),
+    PluginKind("loss", "losses", Loss, "per-example losses"),
+    PluginKind("weighting", "weightings", Weighting,
+               "ways to combine per-task losses or gradients"),
+    PluginKind("dataset", "datasets", Dataset, "data sources yielding inputs and one label per task"),
+)
+"""The five plugin kinds, in canonical order (listing, scaffolding, hook calls)."""
+
+KINDS: dict[str, type[Plugin]] = {k.name: k.base for k in KIND_TABLE}
+"""Kind name → base class (derived from :data:`KIND_TABLE`)."""

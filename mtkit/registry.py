@@ -19,11 +19,12 @@ import pluggy
 
 from mtkit import hookspecs
 from mtkit.errors import PluginError
-from mtkit.plugin_types import KINDS, Plugin
+from mtkit.plugin_types import KIND_TABLE, Plugin
 
 BUILTIN_PROVIDER = "mtkit"
 
-BUILTIN_KINDS = ("trunks", "heads", "losses", "weightings", "datasets")
+BUILTIN_KINDS = tuple(k.plural for k in KIND_TABLE)
+"""Folders under ``mtkit/builtin/``, one per kind (derived from the kind table)."""
 
 
 def builtin_modules() -> list[str]:
@@ -37,23 +38,31 @@ def builtin_modules() -> list[str]:
                   if not m.name.startswith("_")]
     return sorted(names)
 
-# Plugins that first-party packages provide, so a missing one gets a useful hint.
-KNOWN_PROVIDERS = {
-    ("dataset", "multidigit"): "mtkit-multidigit",
-    ("dataset", "svhn"): "mtkit-multidigit",
-    ("trunk", "mmoe"): "mtkit-experts",
-    ("trunk", "cgc"): "mtkit-experts",
-    ("trunk", "ple"): "mtkit-experts",
-    ("trunk", "cross_stitch"): "mtkit-experts",
-}
+def checkout_providers() -> dict[str, tuple[str, str]]:
+    """``{entry-point name: (distribution, folder)}`` of the plugin packages shipped beside
+    this mtkit (``plugins/*/pyproject.toml`` of a source checkout; empty otherwise).
 
-HOOK_OF_KIND = {
-    "trunk": "register_trunks",
-    "head": "register_heads",
-    "loss": "register_losses",
-    "weighting": "register_weightings",
-    "dataset": "register_datasets",
-}
+    Entry points are named after the plugin they register (one module per plugin), so a
+    missing plugin whose name matches one gets a "pip install" hint, without the core
+    knowing any first-party package by name.
+    """
+    import tomllib
+    from pathlib import Path
+
+    found: dict[str, tuple[str, str]] = {}
+    for pyproject in sorted((Path(__file__).resolve().parents[1] / "plugins").glob("*/pyproject.toml")):
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        for ep_name in project.get("entry-points", {}).get(hookspecs.ENTRY_POINT_GROUP, {}):
+            found.setdefault(ep_name, (project.get("name", pyproject.parent.name),
+                                       pyproject.parent.name))
+    return found
+
+
+HOOK_OF_KIND = {k.name: k.hook for k in KIND_TABLE}
+"""Kind → hook name (derived from the kind table)."""
 
 
 @dataclass
@@ -112,11 +121,11 @@ class Registry:
             )
         available = self.names(kind)
         hint = ""
-        known = KNOWN_PROVIDERS.get((kind, name))
+        known, folder = checkout_providers().get(name, (None, None))
         broken = [b for b in self.broken]
         if known and not any(e.provider == known for e in self.entries):
             hint = f" It is provided by the package '{known}': pip install {known}" + (
-                f" (or `pip install plugins/{known}` from an mtkit checkout)."
+                f" (or `pip install plugins/{folder}` from an mtkit checkout)."
             )
         else:
             close = difflib.get_close_matches(name, available, n=1)
@@ -172,6 +181,10 @@ def load_registry(entry_points: bool = True) -> Registry:
             sources.append((module, f"{dist}:{ep.name}", dist, dist_version))
 
     for module, plugin_name, provider, ver in sources:
+        mismatch = api_mismatch(module, provider)
+        if mismatch:
+            reg.broken.append(_broken(provider, ver, mismatch))
+            continue
         try:
             pm.register(module, name=plugin_name)
             pm.check_pending()
@@ -190,6 +203,20 @@ def load_registry(entry_points: bool = True) -> Registry:
     return reg
 
 
+def api_mismatch(module: object, provider: str) -> str | None:
+    """Why ``module`` cannot be loaded by this mtkit's plugin API, or None.
+
+    A module declares the API it was written for with ``MTKIT_PLUGIN_API = <int>``; one
+    that declares nothing is taken to match (most plugins never need to say).
+    """
+    declared = getattr(module, hookspecs.API_ATTRIBUTE, None)
+    if declared is None or declared == hookspecs.PLUGIN_API_VERSION:
+        return None
+    return (f"written for mtkit plugin API {declared!r}, but this mtkit provides API "
+            f"{hookspecs.PLUGIN_API_VERSION}; install a release of '{provider}' made for this "
+            f"mtkit (or the mtkit release the package asks for in its requirements).")
+
+
 def _installed(dist: str) -> bool:
     try:
         metadata.version(dist)
@@ -206,8 +233,8 @@ def _broken(provider: str, version: str, why: str) -> Entry:
 def _collect(pm: pluggy.PluginManager, module: object, provider: str, ver: str) -> list[Entry]:
     """Call this module's hook implementations; validate what each registers."""
     found: list[Entry] = []
-    for kind, hook_name in HOOK_OF_KIND.items():
-        base = KINDS[kind]
+    for row in KIND_TABLE:
+        kind, hook_name, base = row.name, row.hook, row.base
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             if impl.plugin is not module:
                 continue
@@ -232,6 +259,20 @@ def _collect(pm: pluggy.PluginManager, module: object, provider: str, ver: str) 
             except Exception as exc:
                 raise PluginError(f"{hook_name} raised {_first_line(exc)}") from exc
     return found
+
+
+def import_keras_modules(reg: Registry | None = None) -> None:
+    """Import every plugin's ``keras_modules`` (their custom layers register themselves with
+    Keras), so a saved model using them loads in safe mode; call with TensorFlow up."""
+    for entry in (reg or get_registry()).entries:
+        for name in getattr(entry.cls, "keras_modules", ()):
+            try:
+                importlib.import_module(name)
+            except Exception as exc:
+                raise PluginError(
+                    f"{entry.kind} '{entry.name}' (package '{entry.provider}') names Keras module "
+                    f"'{name}' in keras_modules, which fails to import ({_first_line(exc)}); "
+                    "fix or reinstall that package.") from None
 
 
 _REGISTRY: Registry | None = None

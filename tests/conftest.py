@@ -49,8 +49,9 @@ def example_plugin_env(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def troubled_plugins_env(tmp_path_factory) -> dict[str, str]:
-    """Environment with a colliding, a broken, an unknown-hook and a wrong-type plugin."""
+    """Environment with a colliding, a broken, an unknown-hook, a wrong-type and an
+    other-API-version plugin."""
     target = pip_install_target(
         tmp_path_factory.mktemp("site_troubled"), "mtkit-collide-plugin", "mtkit-broken-plugin",
-        "mtkit-unknownhook-plugin", "mtkit-wrongtype-plugin")
+        "mtkit-unknownhook-plugin", "mtkit-wrongtype-plugin", "mtkit-oldapi-plugin")
     return {"PYTHONPATH": str(target)}

@@ -106,7 +106,10 @@ def _walk(path: str, group: Any) -> list[tuple[str, Any]]:
         if getattr(command, "hidden", False):
             continue
         sub = f"{path} {name}"
-        found += _walk(sub, command) if hasattr(command, "commands") else [(sub, command)]
+        if hasattr(command, "commands"):  # a group: its own options (when it runs alone), then its commands
+            found += ([(sub, command)] if command.invoke_without_command else []) + _walk(sub, command)
+        else:
+            found.append((sub, command))
     return found
 
 

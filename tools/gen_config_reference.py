@@ -21,7 +21,9 @@ INTRO = """# Config reference
 Generated from mtkit's pydantic schema by `tools/gen_config_reference.py`; do not edit by
 hand. Keys not listed under `data`, `trunk`, `tasks.<name>`, `tasks.<name>.loss` and
 `weighting` are that plugin's own parameters, validated by the plugin (`mtkit plugins`
-lists the plugins; each plugin's page lists its parameters).
+lists the plugins; the pages of the built-in [trunks](builtin-trunks.md),
+[heads](builtin-heads.md), [losses](builtin-losses.md), [weightings](builtin-weightings.md)
+and [datasets](builtin-datasets.md) list their parameters).
 """
 
 

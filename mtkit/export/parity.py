@@ -15,8 +15,6 @@ import numpy as np
 
 from mtkit.runtime.session import run_batched
 
-DECISION_TYPES = ("categorical", "binary", "multilabel")
-
 
 @dataclass
 class TaskParity:
@@ -44,17 +42,10 @@ def keras_outputs(model: Any, inputs: dict[str, np.ndarray], batch_size: int) ->
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
-def decisions(output_type: str, y: np.ndarray) -> np.ndarray:
-    """Per-row decision: argmax for categorical, thresholded units for binary/multilabel."""
-    rows = y.reshape(len(y), -1)
-    if output_type == "categorical":
-        return np.argmax(rows, axis=1)[:, None]
-    return rows >= 0.5
-
-
-def compare(task: str, output_type: str, ref: np.ndarray, got: np.ndarray, batch_size: int,
+def compare(task: str, head: Any, ref: np.ndarray, got: np.ndarray, batch_size: int,
             rtol: float, atol: float) -> TaskParity:
-    """Errors of ``got`` (onnxruntime) against ``ref`` (TensorFlow) for one task."""
+    """Errors of ``got`` (onnxruntime) against ``ref`` (TensorFlow) for one task; the
+    ``agreement`` column compares ``head.decisions`` (None for a head without decisions)."""
     ref64 = ref.astype(np.float64).reshape(got.shape) if ref.size == got.size else None
     if ref64 is None or not np.isfinite(got).all():
         return TaskParity(task, batch_size, float("inf"), float("inf"), None, False)
@@ -64,23 +55,24 @@ def compare(task: str, output_type: str, ref: np.ndarray, got: np.ndarray, batch
     big = scale >= atol  # relative error only means something away from zero
     max_rel = float((err[big] / scale[big]).max()) if big.any() else 0.0
     agreement = None
-    if output_type in DECISION_TYPES:
-        same = (decisions(output_type, ref64) == decisions(output_type, got64)).all(axis=1)
+    ref_dec = head.decisions(ref64) if head is not None else None
+    if ref_dec is not None:
+        same = (ref_dec == head.decisions(got64)).reshape(len(ref_dec), -1).all(axis=1)
         agreement = float(same.mean())
     ok = bool(np.all(err <= atol + rtol * scale))
     return TaskParity(task, batch_size, float(err.max()) if err.size else 0.0, max_rel, agreement, ok)
 
 
-def check(model: Any, session: Any, inputs: dict[str, np.ndarray], tasks: dict[str, dict[str, Any]],
+def check(model: Any, session: Any, inputs: dict[str, np.ndarray], heads: dict[str, Any],
           batch_sizes: tuple[int, ...], rtol: float, atol: float) -> list[TaskParity]:
-    """Compare every task at every batch size; outputs are matched by task name."""
+    """Compare every task (``{task: its Head plugin}``) at every batch size; outputs are
+    matched by task name."""
     rows = []
     for bs in batch_sizes:
         ref = keras_outputs(model, inputs, bs)
         got = run_batched(session, inputs, bs)
-        for name, task in tasks.items():
-            rows.append(compare(name, task.get("output_type", ""), ref[name], got[name], bs,
-                                rtol, atol))
+        for name, head in heads.items():
+            rows.append(compare(name, head, ref[name], got[name], bs, rtol, atol))
     return rows
 
 

@@ -207,7 +207,8 @@ def export_run(run: str | Path, out: str | Path | None = None,
         if opt.check:
             held = next(a for a in (splits.test, splits.val, splits.train) if a is not None)
             rows_in = parity.cast_inputs(sample(held, opt.sample_rows).inputs, src.info["inputs"])
-            rows = parity.check(model, fp32_session, rows_in, src.info["tasks"], opt.batch_sizes,
+            heads = {name: plan.tasks[name].head for name in src.info["tasks"]}
+            rows = parity.check(model, fp32_session, rows_in, heads, opt.batch_sizes,
                                 opt.rtol, opt.atol)
             report["parity"] = {"rtol": opt.rtol, "atol": opt.atol,
                                 "rows": min(len(held), opt.sample_rows),

@@ -12,28 +12,29 @@ from typing import Any
 
 import numpy as np
 
+from mtkit.metrics import direction
 from mtkit.runtime.session import run_batched
 
-HIGHER_IS_BETTER = {"accuracy", "auc", "exact_match", "r2"}
-LOWER_IS_BETTER = {"mae", "mse", "rmse", "loss"}
 
-
-def direction(metric: str) -> int:
-    """+1 when higher is better, -1 when lower is, 0 when unknown (reported, not judged)."""
-    if metric in HIGHER_IS_BETTER or metric.endswith("accuracy"):
-        return 1
-    if metric in LOWER_IS_BETTER:
-        return -1
-    return 0
+def directions(plan: Any, scores: dict[str, Any]) -> dict[str, int]:
+    """``{"task.metric": +1 / -1 / 0}``: which way each scored metric is better, as its
+    head (or, for ``(dataset).metric``, the dataset) declares it."""
+    out = {f"{name}.{m}": plan.tasks[name].head.metric_direction(m)
+           for name, row in scores["tasks"].items() for m in row if m != "labelled"}
+    out |= {f"(dataset).{m}": plan.dataset.metric_direction(m) for m in scores.get("dataset", {})}
+    return out
 
 
 def onnx_scores(plan: Any, session: Any, inputs: dict[str, np.ndarray],
                 labels: dict[str, np.ndarray], batch_size: int = 256) -> dict[str, Any]:
-    """Per-task metrics (and dataset metrics) of an onnxruntime session; no losses."""
+    """Per-task metrics (and dataset metrics) of an onnxruntime session; no losses. The
+    scores carry ``directions``: which way each metric is better, as its head says."""
     from mtkit.scoring import score
 
     preds = run_batched(session, inputs, batch_size)
-    return score(plan, labels, preds, with_loss=False)
+    scores = score(plan, labels, preds, with_loss=False)
+    scores["directions"] = directions(plan, scores)
+    return scores
 
 
 def _flat(scores: dict[str, Any]) -> dict[tuple[str, str], float]:
@@ -57,7 +58,7 @@ def deltas(base: dict[str, Any], other: dict[str, Any], max_drop: float) -> list
     b, o = _flat(base), _flat(other)
     for key, ref in b.items():
         got = o.get(key, float("nan"))
-        sign = direction(key[1])
+        sign = base.get("directions", {}).get(f"{key[0]}.{key[1]}", direction(key[1]))
         worse = None
         if sign and isinstance(ref, float | int) and isinstance(got, float | int) \
                 and math.isfinite(ref) and math.isfinite(got):

@@ -74,6 +74,9 @@ def load_keras(path: Path) -> Any:
     import_tensorflow()
     import keras
 
+    from mtkit.registry import import_keras_modules
+
+    import_keras_modules()  # plugins' registered custom layers, which the file may name
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises ValueError, TypeError, KeyError, OSError, ...

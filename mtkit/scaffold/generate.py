@@ -19,7 +19,7 @@ from mtkit.errors import MtkitError
 from mtkit.registry import HOOK_OF_KIND
 from mtkit.scaffold import package_files as pf
 from mtkit.scaffold.names import KINDS, PluginNames, parse_name
-from mtkit.scaffold.plugin_sources import SOURCES
+from mtkit.scaffold.plugin_sources import EXTRA_FILES, SOURCES
 
 
 @dataclass
@@ -80,6 +80,8 @@ def render(names: PluginNames, kinds: tuple[str, ...]) -> dict[str, str]:
     for kind in kinds:
         cls = class_name(names, kind)
         files[f"{src}/{kind}.py"] = _fill(SOURCES[kind], plugin=names.plugin(kind), **values)
+        for extra, text in EXTRA_FILES.get(kind, {}).items():
+            files[f"{src}/{extra}"] = _fill(text, plugin=names.plugin(kind), **values)
         hooks = hooks.replace("import mtkit\n", f"import mtkit\nfrom {names.package}.{kind} import {cls}\n")
         hooks += _fill(pf.HOOK, hook=HOOK_OF_KIND[kind], cls=cls)
     # imports were inserted in reverse order; sort them so the module reads top to bottom

@@ -13,8 +13,9 @@ import sys
 from dataclasses import dataclass
 
 from mtkit.errors import MtkitError
+from mtkit.plugin_types import KIND_TABLE
 
-KINDS: tuple[str, ...] = ("trunk", "head", "loss", "weighting", "dataset")
+KINDS: tuple[str, ...] = tuple(k.name for k in KIND_TABLE)
 """Plugin kinds a package can be scaffolded with, in the order files are generated."""
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")

@@ -56,6 +56,10 @@ train`). Plugin modules import only numpy and pydantic at the top, so this stays
 """
 
 import mtkit
+
+# The mtkit plugin API these hooks were written for: an mtkit with another API lists this
+# package as broken, with what to install, instead of failing inside a hook.
+MTKIT_PLUGIN_API = 1
 '''
 
 HOOK = '''
@@ -182,6 +186,19 @@ def test_trunk_maps_every_input_to_one_feature_vector():
     assert out.shape == (2, 3)
 
 
+def test_trunk_model_saves_and_loads_in_safe_mode(tmp_path):
+    import keras
+
+    from ${package}.trunk import ${Camel}Trunk
+
+    inputs = {"a": keras.Input((4,), name="a")}
+    model = keras.Model(inputs, ${Camel}Trunk(${Camel}Trunk.Params(units=[3])).build(inputs, []))
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)  # no code in the file
+    x = {"a": np.ones((2, 4), "float32")}
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_trunk_refuses_unknown_keys():
     from ${package}.trunk import ${Camel}Trunk
 
@@ -217,6 +234,18 @@ def test_head_checks_labels():
     with pytest.raises(ValueError, match="must be smaller"):
         ${Camel}Head.Params(low=1, high=1)
     assert head.metric_functions()["mae"](np.array([0.0, 1.0]), np.array([[0.5], [0.5]])) == 0.5
+    assert head.metric_direction("mae") == -1  # lower is better
+
+
+def test_head_decodes_in_the_tensorflow_free_runtime():
+    from mtkit.runtime.decode import resolve
+
+    from ${package}.head import ${Camel}Head
+
+    spec = ${Camel}Head(${Camel}Head.Params(low=-2, high=2)).decode_spec()
+    decode = resolve(spec["decoder"])  # what mtkit.runtime.Predictor does with the stored spec
+    assert decode(spec, np.array([[0.0], [1.0]])) == [{"score": 0.0, "fraction": 0.5},
+                                                       {"score": 1.0, "fraction": 0.75}]
 ''',
     "loss": '''
 

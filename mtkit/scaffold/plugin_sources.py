@@ -10,8 +10,9 @@ from __future__ import annotations
 TRUNK = '''\
 """Trunk plugin `${plugin}`: dense layers shared by every task.
 
-Every input is flattened and concatenated, then passed through `units` dense layers. Keras
-is imported inside `build`, so `mtkit plugins` and `mtkit --help` stay fast.
+Every input is flattened and concatenated, then passed through `units` dense layers and a
+learned per-feature scale (`${Camel}Scale`, a custom Keras layer in `layers.py`). Keras is
+imported inside `build`, so `mtkit plugins` and `mtkit --help` stay fast.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ class ${Camel}TrunkParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     units: list[int] = Field(default_factory=lambda: [64], min_length=1,
                              description="Width of each dense layer.")
-    # ReLU/tanh/sigmoid export cleanly to ONNX (Keras' default GELU lowers to an op that
-    # tf2onnx converts into an invalid model).
-    activation: Literal["relu", "tanh", "sigmoid"] = Field(
+    # All of these export to ONNX; for gelu, mtkit converts the TF op Keras 3's exact GELU
+    # lowers to (Erfc) itself (see mtkit's export docs).
+    activation: Literal["relu", "tanh", "sigmoid", "gelu"] = Field(
         "relu", description="Activation after every dense layer.")
 
 
@@ -39,10 +40,16 @@ class ${Camel}Trunk(mtkit.Trunk):
 
     name = "${plugin}"
     Params = ${Camel}TrunkParams
+    # Modules whose Keras objects a saved model.keras refers to: mtkit imports them (so their
+    # @keras.saving.register_keras_serializable classes are known) before it loads a model
+    # in Keras safe mode, e.g. for `mtkit export`.
+    keras_modules = ("${package}.layers",)
 
     def build(self, inputs: dict[str, Any], tasks: list[mtkit.TaskInfo]) -> Any:
         """Map the model's symbolic inputs to one feature tensor (hard parameter sharing)."""
         import keras
+
+        from ${package}.layers import ${Camel}Scale
 
         flat = []
         for name, x in inputs.items():
@@ -55,7 +62,7 @@ class ${Camel}Trunk(mtkit.Trunk):
         for i, units in enumerate(self.params.units):
             x = keras.layers.Dense(units, activation=self.params.activation,
                                    name=f"${plugin}_dense{i}")(x)
-        return x
+        return ${Camel}Scale(name="${plugin}_scale")(x)
 '''
 
 HEAD = '''\
@@ -71,6 +78,7 @@ from typing import Any
 
 import mtkit
 import numpy as np
+from mtkit.metrics import lower_is_better
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -89,6 +97,7 @@ class ${Camel}HeadParams(BaseModel):
         return self
 
 
+@lower_is_better  # export's fp16/int8 check: a rise of this metric is a loss of quality
 def _mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(np.abs(y_pred.reshape(y_true.shape) - y_true)))
 
@@ -98,10 +107,13 @@ class ${Camel}Head(mtkit.Head):
 
     name = "${plugin}"
     Params = ${Camel}HeadParams
-    output_type = "regression"  # which losses fit this head, and how runtimes decode it
+    output_type = "regression"  # which losses fit this head (their `accepts`)
     default_loss = "mse"        # used when the task's config has no `loss:`
     default_metrics = ("mae",)
     label_dtype = "float32"     # a missing label is NaN
+    continuous = True           # a continuous value (uncertainty weighting's factor 1/2)
+    # The TensorFlow-free runtime imports this numpy-only function to decode predictions.
+    decoder = "${package}.decode:decode_score"
 
     def build(self, features: Any, task_name: str) -> Any:
         """The task's output; its last layer must be named after the task."""
@@ -131,8 +143,8 @@ class ${Camel}Head(mtkit.Head):
         return {"mae": _mae}
 
     def decode_spec(self) -> dict[str, Any]:
-        """Stored in exported models: the runtime reports the raw score as `value`."""
-        return {"type": "regression"}
+        """Stored in exported models and passed to `decoder`: it names the decoder itself."""
+        return {**super().decode_spec(), "low": self.params.low, "high": self.params.high}
 '''
 
 LOSS = '''\
@@ -254,6 +266,59 @@ class ${Camel}Dataset(mtkit.Dataset):
             f"binary and categorical heads; head '{task.head}' outputs {task.output_type!r}."
         )
 '''
+
+LAYERS = '''\
+"""Custom Keras layers of this package, registered so a saved model loads in safe mode.
+
+`@keras.saving.register_keras_serializable(package=...)` records the class under
+"${package}>${Camel}Scale"; a saved model.keras names it so, and Keras' safe mode (which
+mtkit always uses) loads registered classes but never runs code stored in the file. This
+module imports Keras at the top: import it only from a plugin's `build` and through the
+trunk's `keras_modules`, never from hooks.py or a plugin module's top level.
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="${package}")
+class ${Camel}Scale(keras.layers.Layer):
+    """A learned scale per feature (starting at 1): the smallest useful custom layer."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+
+    def call(self, x):
+        return x * self.scale
+
+    # Layers with constructor arguments also define get_config() returning them, so that
+    # loading can call __init__ again; this one has none beyond Keras' own.
+'''
+
+DECODE = '''\
+"""The TensorFlow-free decoder of `${plugin}`: raw head output → one dict per example.
+
+`mtkit.runtime.Predictor` imports this module by the name the head declares (`decoder`),
+so it must need nothing but numpy: no TensorFlow, Keras or pydantic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def decode_score(spec: dict[str, Any], out: np.ndarray) -> list[dict[str, Any]]:
+    """`{"score": s, "fraction": (s - low) / (high - low)}` per row."""
+    low, high = float(spec.get("low", 0.0)), float(spec.get("high", 1.0))
+    scores = out.reshape(len(out), -1)[:, 0].astype(np.float64)
+    return [{"score": float(s), "fraction": float((s - low) / (high - low))} for s in scores]
+'''
+
+EXTRA_FILES: dict[str, dict[str, str]] = {"trunk": {"layers.py": LAYERS}, "head": {"decode.py": DECODE}}
+"""Modules a kind's plugin brings besides its own: ``{kind: {file name under src/<package>/: source}}``."""
 
 SOURCES: dict[str, str] = {
     "trunk": TRUNK,

@@ -15,16 +15,10 @@ from mtkit.data import Arrays, label_present
 from mtkit.errors import ConfigError
 from mtkit.planning import Plan
 
-CLASS_LABELLED = {"categorical", "binary"}
-"""Output types whose label is one class index per row, which a class weight can look up."""
 
-
-def _classes(plan: Plan, name: str) -> int:
-    task = plan.tasks[name]
-    if task.head.output_type == "binary":
-        return 2
-    classes = task.head.decode_spec().get("classes")
-    return int(classes) if classes else 0
+def _classes(plan: Plan, name: str) -> int | None:
+    """Classes of the task's head when its label is one class per row (the head says)."""
+    return plan.tasks[name].head.class_count()
 
 
 def resolve_class_weights(plan: Plan, train: Arrays) -> dict[str, np.ndarray]:
@@ -36,12 +30,12 @@ def resolve_class_weights(plan: Plan, train: Arrays) -> dict[str, np.ndarray]:
             continue
         field = f"{plan.source}: field 'tasks.{name}.class_weight'"
         kind = plan.tasks[name].head.output_type
-        if kind not in CLASS_LABELLED:
+        n = _classes(plan, name)
+        if n is None:
             raise ConfigError(
                 f"{field}: head '{tc.head}' gives {kind} outputs; class weights apply to heads "
                 "whose label is one class per row (classification, binary). For a multilabel "
                 "head, give each label its own binary task, or remove class_weight.")
-        n = _classes(plan, name)
         if isinstance(spec, list):
             if len(spec) != n:
                 raise ConfigError(f"{field}: {len(spec)} weights given for the {n} classes of "

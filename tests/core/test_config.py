@@ -28,6 +28,14 @@ def test_valid_config_resolves_plugins_and_defaults():
     assert type(plan.weighting).name == "sum"
 
 
+def test_override_of_a_short_form_section_keeps_its_plugin_name():
+    raw = {**BASE, "weighting": "dwa",
+           "tasks": {**BASE["tasks"], "size": {"head": "regression", "loss": "huber"}}}
+    p = _plan(raw, ["weighting.temperature=3", "tasks.size.loss.delta=0.5"])
+    assert p.weighting.name == "dwa" and p.weighting.params.temperature == 3
+    assert p.tasks["size"].loss.name == "huber" and p.tasks["size"].loss.params.delta == 0.5
+
+
 def test_overrides_are_typed_and_nested():
     cfg = load_config(BASE, ["train.epochs=5", "train.learning_rate=0.01", "trunk.units=[4, 4]"])
     assert cfg.train.epochs == 5 and cfg.train.learning_rate == 0.01

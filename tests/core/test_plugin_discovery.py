@@ -50,6 +50,9 @@ def test_broken_packages_are_listed_and_others_keep_working(troubled_plugins_env
     assert "a_module_that_does_not_exist" in status["mtkit-broken-plugin"]
     assert "register_hedas" in status["mtkit-unknownhook-plugin"]
     assert "not a subclass of mtkit.Loss" in status["mtkit-wrongtype-plugin"]
+    assert "written for mtkit plugin API 99, but this mtkit provides API 1" in \
+        status["mtkit-oldapi-plugin"]
+    assert "oldapi_loss" not in {r["name"] for r in rows}
     assert ("trunk", "mlp") in {(r["kind"], r["name"]) for r in rows if r["status"] == "ok"}
     human = run_cli("plugins", env=troubled_plugins_env)
     assert human.returncode == 0 and "broken" in human.stdout

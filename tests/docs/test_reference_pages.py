@@ -29,6 +29,33 @@ def test_cli_reference_is_up_to_date():
         "docs/cli.md is stale: run .venv/bin/python tools/gen_cli_reference.py")
 
 
+def test_builtin_plugin_pages_are_up_to_date():
+    pages = _load_tool("gen_plugin_reference").render()
+    for name, text in pages.items():
+        committed = (ROOT / "docs" / name).read_text(encoding="utf-8")
+        assert committed == text, (
+            f"docs/{name} is stale: run .venv/bin/python tools/gen_plugin_reference.py")
+
+
+def test_every_plugin_of_the_live_registry_has_a_docs_entry():
+    """Built-ins: a section of their generated page; first-party packages: their name in
+    a page of docs/ (their tutorial)."""
+    from mtkit.plugin_types import KIND_TABLE
+    from mtkit.registry import BUILTIN_PROVIDER, checkout_providers, load_registry
+
+    plural = {k.name: k.plural for k in KIND_TABLE}
+    first_party = {dist for dist, _ in checkout_providers().values()}
+    installed = {e.provider for e in load_registry().entries}
+    assert first_party <= installed, "make setup installs every package under plugins/"
+    site = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    for e in load_registry().entries:
+        if e.provider == BUILTIN_PROVIDER:
+            page = (ROOT / "docs" / f"builtin-{plural[e.kind]}.md").read_text(encoding="utf-8")
+            assert f"## `{e.name}`" in page, (e.kind, e.name)
+        elif e.provider in first_party:
+            assert f"`{e.name}`" in site, f"{e.provider}'s {e.kind} '{e.name}' is in no docs page"
+
+
 def test_cli_reference_lists_every_command():
     import typer.main
 

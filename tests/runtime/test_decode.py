@@ -1,4 +1,4 @@
-"""Decoders in isolation (numpy only), including the multi-digit sequence decoder."""
+"""Decoders in isolation (numpy only): found through the spec, refused from unknown packages."""
 
 from __future__ import annotations
 
@@ -6,47 +6,37 @@ import numpy as np
 import pytest
 
 from mtkit.errors import MtkitError
-from mtkit.runtime.decode import decode, decode_digit_sequence
+from mtkit.runtime.decode import decode
 from mtkit.runtime.metadata import ModelMeta, TaskMeta, parse
 
-SPEC = {"type": "digit_sequence", "length": "length", "digits": ["digit1", "digit2", "digit3"],
-        "overflow_class": 4}
+
+def test_builtin_heads_name_their_decoder_and_the_runtime_uses_it():
+    from mtkit.builtin.heads.classification import ClassificationHead
+
+    head = ClassificationHead(ClassificationHead.Params(classes=3, labels=["a", "b", "c"]))
+    spec = head.decode_spec()
+    assert spec["decoder"] == "mtkit.builtin.heads._decode:categorical"
+    meta = ModelMeta(version="0", precision="fp32", inputs={},
+                     tasks={"t": TaskMeta("t", "classification", "categorical", None, spec)})
+    (row,) = decode(meta, {"t": np.array([[0.1, 0.7, 0.2]], np.float32)})
+    assert row["t"] == {"class": 1, "label": "b", "probability": pytest.approx(0.7)}
 
 
-def onehot(idx, classes, p=0.9):
-    out = np.full((len(idx), classes), (1 - p) / (classes - 1), np.float32)
-    out[np.arange(len(idx)), idx] = p
-    return out
+def test_a_spec_without_decoder_from_an_older_export_still_decodes_builtin_types():
+    meta = ModelMeta(version="0", precision="fp32", inputs={},
+                     tasks={"y": TaskMeta("y", "regression", "regression", None,
+                                          {"type": "regression"})})
+    (row,) = decode(meta, {"y": np.array([[0.25]], np.float32)})
+    assert row["y"] == {"value": 0.25}
 
 
-def test_digit_sequence_reads_numbers_from_length_and_digit_heads():
-    raw = {"length": onehot([2, 3, 0, 4, 1], 5),
-           "digit1": onehot([7, 1, 5, 9, 0], 10),
-           "digit2": onehot([3, 0, 5, 8, 2], 10),
-           "digit3": onehot([6, 4, 5, 7, 3], 10)}
-    out = decode_digit_sequence(SPEC, raw)
-    assert [o["number"] for o in out] == ["73", "104", "", "987+", "0"]
-    assert [o["overflow"] for o in out] == [False, False, False, True, False]
-    assert out[0]["probability"] == pytest.approx(0.9 ** 3, rel=1e-5)  # length + 2 digits
-
-
-def test_matches_the_multidigit_plugins_reference_decoder():
-    sequences = pytest.importorskip("mtkit_multidigit.sequences")
-    rng = np.random.default_rng(0)
-    raw = {"length": rng.random((50, 5)), **{f"digit{i}": rng.random((50, 10)) for i in (1, 2, 3)}}
-    ours = [o["number"] for o in decode_digit_sequence(SPEC, raw)]
-    assert ours == sequences.decode_numbers(SPEC, raw)
-
-
-def test_decode_adds_the_dataset_decoder_beside_the_tasks():
-    tasks = {"length": TaskMeta("length", "classification", "categorical", None,
-                                {"type": "categorical", "classes": 5})}
-    tasks.update({d: TaskMeta(d, "classification", "categorical", None, {"type": "categorical"})
-                  for d in SPEC["digits"]})
-    meta = ModelMeta(version="0", precision="fp32", inputs={}, tasks=tasks, decode=SPEC)
-    raw = {"length": onehot([1], 5), **{d: onehot([4], 10) for d in SPEC["digits"]}}
-    (row,) = decode(meta, raw)
-    assert row["sequence"]["number"] == "4" and row["digit2"]["class"] == 4
+def test_a_decoder_outside_mtkit_and_its_plugins_is_not_imported():
+    meta = ModelMeta(version="0", precision="fp32", inputs={},
+                     tasks={"t": TaskMeta("t", "x", "x", None,
+                                          {"type": "x", "decoder": "json:loads"})})
+    with pytest.warns(UserWarning, match="not from mtkit or an installed mtkit plugin"):
+        (row,) = decode(meta, {"t": np.array([[1.0]], np.float32)})
+    assert row["t"] == {"raw": [1.0]}
 
 
 def test_unknown_head_types_pass_raw_values_through():

@@ -42,7 +42,9 @@ def test_sequence_decoder_travels_in_the_model_and_reads_pngs(digit_run, tmp_pat
     from mtkit.runtime import Predictor
 
     p = Predictor(digit_run / "model.onnx")
-    assert p.meta.decode == {"type": "digit_sequence", "length": "length",
+    assert p.meta.decode == {"type": "digit_sequence", "name": "sequence",
+                             "decoder": "mtkit_multidigit.decode:decode_digit_sequence",
+                             "length": "length",
                              "digits": ["digit1", "digit2"], "overflow_class": 3}
     splits, _ = prepare(plan(digit_run / "config.yaml"))
     images = np.round(splits.test.inputs["image"][:5] * 255).astype(np.uint8)

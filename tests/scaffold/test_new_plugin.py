@@ -8,6 +8,7 @@ import pytest
 
 from mtkit.errors import MtkitError
 from mtkit.scaffold import KINDS, new_plugin, parse_kinds, parse_name, render
+from mtkit.scaffold.plugin_sources import EXTRA_FILES
 from tests.conftest import assert_clean_error, run_cli
 
 
@@ -38,7 +39,9 @@ def test_only_the_asked_kinds_are_generated_and_every_file_is_valid(kinds):
     files = render(parse_name("mtkit-acme"), kinds)
     src = "src/mtkit_acme"
     modules = {p.rsplit("/", 1)[1][:-3] for p in files if p.startswith(src) and p.endswith(".py")}
-    assert modules == {"__init__", "hooks", *kinds}
+    extra = {name[:-3] for k in kinds for name in EXTRA_FILES.get(k, {})}
+    assert modules == {"__init__", "hooks", *kinds, *extra}
+    assert ("layers" in modules) == ("trunk" in kinds) and ("decode" in modules) == ("head" in kinds)
     for path, text in files.items():
         if path.endswith(".py"):
             compile(text, path, "exec")  # syntax-valid Python

@@ -88,4 +88,4 @@ def test_a_package_with_only_some_kinds_passes_its_own_tests(tmp_path):
     env = _install(tmp_path / "pkg", tmp_path / "site")
     proc = _own_tests(tmp_path / "pkg", env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "7 passed" in proc.stdout
+    assert "8 passed" in proc.stdout

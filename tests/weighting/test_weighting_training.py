@@ -8,18 +8,18 @@ import numpy as np
 import pytest
 
 import mtkit
+from mtkit.registry import load_registry
 from mtkit.rundir import CHECKPOINTS
 
 tf = pytest.importorskip("tensorflow")
 
-METHODS = [
-    ("sum", {}), ("log_sum", {}), ("uncertainty", {}), ("dwa", {}), ("rlw", {}),
-    ("gradnorm", {}), ("gradnorm", {"gradients": "parameters"}),
-    ("pcgrad", {}), ("pcgrad", {"gradients": "features"}),
-    ("mgda", {}), ("mgda", {"gradients": "features"}), ("cagrad", {}), ("imtl", {}),
-    ("nash_mtl", {}), ("aligned_mtl", {}),
-    ("upgrad", {}), ("fairgrad", {"alpha": 2.0}), ("gradvac", {}), ("moco", {}), ("db_mtl", {}),
-    ("excess_mtl", {}), ("stch", {"warmup_epochs": 0}), ("famo", {}),
+# Every built-in weighting (from the live registry, with its `example` params), plus the
+# other gradient source of the methods that offer both.
+METHODS = [(e.name, dict(e.cls.example)) for e in load_registry(entry_points=False).entries
+           if e.kind == "weighting"] + [
+    ("gradnorm", {"gradients": "parameters"}), ("pcgrad", {"gradients": "features"}),
+    ("mgda", {"gradients": "features"}), ("fairgrad", {"alpha": 2.0}),
+    ("stch", {"warmup_epochs": 0}),
 ]
 
 
@@ -51,16 +51,15 @@ def test_every_method_trains_with_a_rarely_labelled_task(tmp_path, name, params)
 def _plan_and_step(weighting: dict):
     import keras
 
-    from mtkit.api import plan as make_plan
-    from mtkit.assembly import build_model
+    from mtkit.assembly import assemble
     from mtkit.dataprep import prepare
     from mtkit.training.step import StepParts, make_train_step
 
-    plan = make_plan(config(weighting, rows=40))
+    plan = mtkit.plan(config(weighting, rows=40))
     splits, specs = prepare(plan)
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.get_strategy()
-    asm = build_model(plan, specs)
+    asm = assemble(plan, specs)
     optimizer = keras.optimizers.Adam(0.01)
     plan.weighting.setup(plan.task_infos)
     if plan.weighting.mode == "shared_gradients":

@@ -11,7 +11,8 @@ from mtkit.registry import get_registry
 
 
 def tasks(*names: str, output_type: str = "regression") -> list[TaskInfo]:
-    return [TaskInfo(name=n, head="regression", output_type=output_type) for n in names]
+    return [TaskInfo(name=n, head="regression", output_type=output_type,
+                     continuous=output_type == "regression") for n in names]
 
 
 def make(name: str, task_list: list[TaskInfo], **params: Any):

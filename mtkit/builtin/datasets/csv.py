@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,6 +92,7 @@ class Csv(Dataset):
 
     name = "csv"
     Params = CsvParams
+    example: ClassVar[dict[str, Any]] = {"path": "data/train.csv", "labels": {"price": "price_eur"}}
 
     def load(self, tasks: list[TaskInfo], seed: int) -> Splits:
         p = self.params

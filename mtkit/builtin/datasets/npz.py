@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,6 +66,7 @@ class Npz(Dataset):
 
     name = "npz"
     Params = NpzParams
+    example: ClassVar[dict[str, Any]] = {"path": "data/train.npz"}
 
     def load(self, tasks: list[TaskInfo], seed: int) -> Splits:
         p = self.params

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mtkit.data import Arrays, Splits
 from mtkit.errors import ConfigError
 from mtkit.hookspecs import hookimpl
-from mtkit.plugin_types import Dataset, TaskInfo
+from mtkit.plugin_types import Dataset, Head, TaskInfo
 
 
 class SyntheticParams(BaseModel):
@@ -27,7 +27,7 @@ class SyntheticParams(BaseModel):
 
 
 class Synthetic(Dataset):
-    """Generated tabular features with related targets per task (class/binary/regression)."""
+    """Generated tabular features with related targets per task (each head makes its labels)."""
 
     name = "synthetic"
     Params = SyntheticParams
@@ -45,24 +45,20 @@ class Synthetic(Dataset):
         latent = np.tanh(x @ rng.normal(size=(p.features, 4)) / np.sqrt(p.features)) * 2
         labels = {}
         for t in tasks:
-            if t.output_type == "categorical":
-                k = int(t.head_params.get("classes", 2))
-                score = latent @ rng.normal(size=(4, k)) + p.noise * rng.normal(size=(p.rows, k))
-                y = np.argmax(score, axis=1).astype(np.float64)
-            elif t.output_type in ("binary", "multilabel"):
-                k = int(t.head_params.get("classes", 1)) if t.output_type == "multilabel" else 1
-                score = latent @ rng.normal(size=(4, k)) + p.noise * rng.normal(size=(p.rows, k))
-                y = (score > 0).astype(np.float64)
-                y = y[:, 0] if t.output_type == "binary" else y
-            else:
-                k = int(t.head_params.get("units", 1))
-                y = np.sin(latent @ rng.normal(size=(4, k))) + p.noise * rng.normal(size=(p.rows, k))
-                y = y[:, 0] if k == 1 else y
+            y = head_of(t).synthetic_labels(latent, rng, p.noise)
             drop = rng.random(p.rows) < p.missing.get(t.name, 0.0)
             y = y.astype(np.float64)
             y[drop] = np.nan
             labels[t.name] = y
         return Splits(train=Arrays(inputs={p.input_name: x}, labels=labels))
+
+
+def head_of(task: TaskInfo) -> Head:
+    """The task's head plugin (it knows what labels its output type takes)."""
+    from mtkit.registry import get_registry
+
+    cls = get_registry().get("head", task.head)
+    return cls(cls.Params.model_validate(task.head_params))
 
 
 @hookimpl

@@ -20,6 +20,7 @@ class BinaryHead(Head):
     output_type = "binary"
     default_loss = "binary_crossentropy"
     default_metrics = ("accuracy", "auc")
+    decoder = "mtkit.builtin.heads._decode:binary"
     label_dtype = "float32"
 
     def build(self, features: Any, task_name: str) -> Any:
@@ -35,11 +36,22 @@ class BinaryHead(Head):
             return f"binary labels must be 0 or 1 (NaN for missing); found {bad.flat[0].item()!r}"
         return None
 
+    def class_count(self) -> int:
+        return 2
+
     def metric_functions(self) -> dict[str, Any]:
         return {"accuracy": metrics.accuracy_binary, "auc": metrics.auc}
 
+    def decisions(self, y: np.ndarray) -> np.ndarray:
+        return y.reshape(len(y), -1) >= 0.5
+
+    def synthetic_labels(self, latent: np.ndarray, rng: np.random.Generator,
+                         noise: float) -> np.ndarray:
+        score = latent @ rng.normal(size=(latent.shape[1], 1)) + noise * rng.normal(size=(len(latent), 1))
+        return (score > 0).astype(np.float64)[:, 0]
+
     def decode_spec(self) -> dict[str, Any]:
-        return {"type": "binary", "threshold": 0.5}
+        return {**super().decode_spec(), "threshold": 0.5}
 
 
 @hookimpl

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -30,9 +30,11 @@ class ClassificationHead(Head):
 
     name = "classification"
     Params = ClassificationParams
+    example: ClassVar[dict[str, Any]] = {"classes": 4}
     output_type = "categorical"
     default_loss = "sparse_categorical_crossentropy"
     default_metrics = ("accuracy",)
+    decoder = "mtkit.builtin.heads._decode:categorical"
     label_dtype = "int32"
 
     def build(self, features: Any, task_name: str) -> Any:
@@ -51,12 +53,25 @@ class ClassificationHead(Head):
                     f"classes (valid: 0..{self.params.classes - 1}, or -1 for a missing label)")
         return None
 
+    def class_count(self) -> int:
+        return self.params.classes
+
     def metric_functions(self) -> dict[str, Any]:
         return {"accuracy": metrics.accuracy_categorical}
 
+    def decisions(self, y: np.ndarray) -> np.ndarray:
+        return np.argmax(y.reshape(len(y), -1), axis=1)[:, None]
+
+    def synthetic_labels(self, latent: np.ndarray, rng: np.random.Generator,
+                         noise: float) -> np.ndarray:
+        k = self.params.classes
+        score = latent @ rng.normal(size=(latent.shape[1], k)) + noise * rng.normal(size=(len(latent), k))
+        return np.argmax(score, axis=1).astype(np.float64)
+
     def decode_spec(self) -> dict[str, Any]:
-        return {"type": "categorical", "classes": self.params.classes,
+        return {**super().decode_spec(), "classes": self.params.classes,
                 "labels": self.params.labels}
+
 
 
 @hookimpl

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -30,9 +30,11 @@ class MultilabelHead(Head):
 
     name = "multilabel"
     Params = MultilabelParams
+    example: ClassVar[dict[str, Any]] = {"classes": 3}
     output_type = "multilabel"
     default_loss = "binary_crossentropy"
     default_metrics = ("accuracy", "exact_match")
+    decoder = "mtkit.builtin.heads._decode:multilabel"
     label_dtype = "float32"
 
     def build(self, features: Any, task_name: str) -> Any:
@@ -54,8 +56,17 @@ class MultilabelHead(Head):
     def metric_functions(self) -> dict[str, Any]:
         return {"accuracy": metrics.accuracy_binary, "exact_match": metrics.exact_match}
 
+    def decisions(self, y: np.ndarray) -> np.ndarray:
+        return y.reshape(len(y), -1) >= 0.5
+
+    def synthetic_labels(self, latent: np.ndarray, rng: np.random.Generator,
+                         noise: float) -> np.ndarray:
+        k = self.params.classes
+        score = latent @ rng.normal(size=(latent.shape[1], k)) + noise * rng.normal(size=(len(latent), k))
+        return (score > 0).astype(np.float64)
+
     def decode_spec(self) -> dict[str, Any]:
-        return {"type": "multilabel", "classes": self.params.classes,
+        return {**super().decode_spec(), "classes": self.params.classes,
                 "labels": self.params.labels, "threshold": 0.5}
 
 

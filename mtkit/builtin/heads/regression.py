@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field
 
@@ -22,10 +22,13 @@ class RegressionHead(Head):
 
     name = "regression"
     Params = RegressionParams
+    example: ClassVar[dict[str, Any]] = {"units": 2}
     output_type = "regression"
     default_loss = "mse"
     default_metrics = ("mae", "rmse")
+    decoder = "mtkit.builtin.heads._decode:regression"
     label_dtype = "float32"
+    continuous = True
 
     def build(self, features: Any, task_name: str) -> Any:
         import keras
@@ -40,7 +43,7 @@ class RegressionHead(Head):
         return {"mae": metrics.mae, "mse": metrics.mse, "rmse": metrics.rmse, "r2": metrics.r2}
 
     def decode_spec(self) -> dict[str, Any]:
-        return {"type": "regression", "units": self.params.units}
+        return {**super().decode_spec(), "units": self.params.units}
 
 
 @hookimpl

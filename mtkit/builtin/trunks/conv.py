@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
@@ -33,6 +33,7 @@ class Conv(Trunk):
 
     name = "conv"
     Params = ConvParams
+    example: ClassVar[dict[str, Any]] = {"filters": [4, 8], "dense": [8]}
 
     def build(self, inputs: dict[str, Any], tasks: list[TaskInfo]) -> Any:
         import keras

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
@@ -24,6 +24,7 @@ class MLP(Trunk):
 
     name = "mlp"
     Params = MLPParams
+    example: ClassVar[dict[str, Any]] = {"units": [16, 8], "batch_norm": True}
 
     def build(self, inputs: dict[str, Any], tasks: list[TaskInfo]) -> Any:
         import keras

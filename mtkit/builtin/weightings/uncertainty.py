@@ -49,7 +49,7 @@ class Uncertainty(Weighting):
 
         super().setup(tasks)
         self.names = [t.name for t in tasks]
-        self.factors = [0.5 if t.output_type == "regression" else 1.0 for t in tasks]
+        self.factors = [0.5 if t.continuous else 1.0 for t in tasks]
         self.fixed = fixed_weights(tasks, self.params.weights)
         self.log_variances = tf.Variable(
             tf.fill([len(tasks)], float(self.params.initial_log_variance)), trainable=True,

@@ -102,7 +102,8 @@ def test_sequence_and_per_digit_accuracy():
 def test_decode_spec_and_reference_decoder():
     ds, _ = load()
     spec = ds.decode_spec()
-    assert spec == {"type": "digit_sequence", "length": "length",
+    assert spec == {"type": "digit_sequence", "name": "sequence",
+                    "decoder": "mtkit_multidigit.decode:decode_digit_sequence", "length": "length",
                     "digits": ["digit1", "digit2", "digit3", "digit4", "digit5"], "overflow_class": 6}
     eye = np.eye(10)
     outputs = {"length": np.eye(7)[[3, 1, 6]]}

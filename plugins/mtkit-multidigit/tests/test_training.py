@@ -55,9 +55,10 @@ def test_a_short_run_clearly_learns_and_reports_sequence_metrics(tmp_path):
     spec = info["dataset"]["decode"]
     assert spec["type"] == "digit_sequence"
     # The demo's Keras fallback reads the same numbers the sequence metric scores.
+    from mtkit_multidigit.demo_run import keras_numbers, true_numbers
+
     from mtkit.api import plan
     from mtkit.dataprep import prepare
-    from mtkit.demo_run import keras_numbers, true_numbers
 
     splits, _ = prepare(plan(CONFIG, [*SMALL, "train.epochs=5"]))
     read = [number for number, _ in keras_numbers(result.model, spec, splits.test.inputs)]
@@ -69,7 +70,7 @@ def test_demo_script_trains_exports_and_reads_numbers(tmp_path):
     sets = ["train.epochs=1", "data.train_size=600", "data.val_size=100", "data.test_size=100",
             "trunk.convs_per_block=1", "trunk.dense=[64]"]
     proc = subprocess.run(
-        [sys.executable, "-m", "mtkit.demo_run", "--out", str(tmp_path / "demo"), "--show", "3",
+        [sys.executable, "-m", "mtkit_multidigit.demo_run", "--out", str(tmp_path / "demo"), "--show", "3",
          "--quiet", *[a for s in sets for a in ("--set", s)]],
         capture_output=True, text=True, cwd=ROOT, timeout=600)
     out = proc.stdout + proc.stderr

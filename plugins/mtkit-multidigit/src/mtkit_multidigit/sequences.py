@@ -153,6 +153,8 @@ def sequence_decode_spec(heads: int, n_length_classes: int) -> dict[str, Any]:
     """
     return {
         "type": "digit_sequence",
+        "name": "sequence",
+        "decoder": "mtkit_multidigit.decode:decode_digit_sequence",
         "length": LENGTH_TASK,
         "digits": [digit_task(i) for i in range(1, heads + 1)],
         "overflow_class": heads + 1 if n_length_classes > heads + 1 else None,

@@ -1,10 +1,10 @@
 """``make demo``: train the multi-digit demo, export it to ONNX, and read a few test numbers.
 
 Three steps, each printed as it happens: (1) ``mtkit train`` on the demo config of the
-``multidigit`` dataset plugin (package ``mtkit-multidigit``) into ``runs/demo``; (2) ONNX
+``multidigit`` dataset plugin (this package) into ``runs/demo``; (2) ONNX
 export with its TensorFlow↔onnxruntime parity check, when ``mtkit.export`` is installed;
 (3) predictions for a handful of unseen test images, drawn as text, with the number the
-model reads beside the truth. Run ``python -m mtkit.demo_run --help`` for the options.
+model reads beside the truth. Run ``python -m mtkit_multidigit.demo_run --help`` for the options.
 """
 
 from __future__ import annotations
@@ -24,16 +24,10 @@ SHADES = " .:-=+*#%@"
 
 
 def demo_config() -> Path:
-    """The ``multidigit`` plugin's packaged demo config, or an error saying what to install."""
-    from mtkit.registry import KNOWN_PROVIDERS, get_registry
+    """The ``multidigit`` dataset's packaged demo config (``demo.yaml`` in this package)."""
+    from mtkit_multidigit.multidigit import DEMO_CONFIG
 
-    for entry in get_registry().entries:
-        if entry.kind == "dataset" and entry.name == "multidigit" and entry.cls.demo_config:
-            return Path(entry.cls.demo_config)
-    package = KNOWN_PROVIDERS.get(("dataset", "multidigit"), "mtkit-multidigit")
-    raise MtkitError(f"the demo needs the dataset plugin 'multidigit', which is not installed; it "
-                     f"is provided by the package '{package}': pip install {package} (or `pip "
-                     f"install plugins/{package}` from an mtkit checkout, which `make setup` does).")
+    return DEMO_CONFIG
 
 
 def draw(image: np.ndarray) -> list[str]:
@@ -64,7 +58,7 @@ def keras_numbers(model: Any, spec: dict[str, Any],
 
     raw = predict_arrays(model, inputs)
     if importlib.util.find_spec("mtkit.runtime") is not None:
-        from mtkit.runtime.decode import decode_digit_sequence
+        from mtkit_multidigit.decode import decode_digit_sequence
 
         return [(r["number"], r["probability"]) for r in decode_digit_sequence(spec, raw)]
     lengths = np.argmax(raw[spec["length"]], axis=-1)
@@ -142,7 +136,8 @@ def run_demo(out: Path, overrides: list[str], show: int, quiet: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mtkit.demo_run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mtkit_multidigit.demo_run",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="run directory "
                         "(replaced if it exists; default runs/demo)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
