@@ -114,24 +114,27 @@ def forward(model: str, p: dict[str, Any], x: Any) -> Any:
 
 
 def params_from_keras(model: str, keras_model: Any) -> dict[str, np.ndarray]:
-    """The weights of an mtkit-built Keras model of ``model`` as one run (leading axis 1)."""
+    """The weights of an mtkit-built Keras model of ``model`` as one run (leading axis 1).
 
-    def get(name: str) -> list[np.ndarray]:
-        return [np.asarray(w) for w in keras_model.get_layer(name).get_weights()]
+    mtkit nests the trunk as a sub-model named ``trunk``; the towers are the heads'
+    ``<task>_dense0`` and ``<task>`` layers.
+    """
+    trunk = keras_model.get_layer("trunk")
 
-    def dense_in(sub: str) -> list[np.ndarray]:
-        return [np.asarray(w) for w in keras_model.get_layer(sub).get_layer("mlp_dense0").get_weights()]
+    def get(layer: Any) -> list[np.ndarray]:
+        return [np.asarray(w) for w in layer.get_weights()]
 
     if model == "shared_bottom":
-        w, b = get("mlp_dense0")
+        w, b = get(trunk.get_layer("mlp_dense0"))
         p = {"bottom_w": w, "bottom_b": b}
     else:
-        experts = [dense_in(f"expert{i}") for i in range(EXPERTS)]
-        gates = ["gate"] if model == "omoe" else [f"gate_{t}" for t in TASKS]
+        experts = [get(trunk.get_layer(f"expert{i}").get_layer("mlp_dense0")) for i in range(EXPERTS)]
+        gates = [get(trunk.get_layer(g)) for g in (["gate"] if model == "omoe" else
+                                                   [f"gate_{t}" for t in TASKS])]
         p = {"expert_w": np.stack([w for w, _ in experts]), "expert_b": np.stack([b for _, b in experts]),
-             "gate_w": np.stack([get(g)[0] for g in gates]), "gate_b": np.stack([get(g)[1] for g in gates])}
-    towers = [get(f"{t}_dense0") for t in TASKS]
-    outs = [get(t) for t in TASKS]
+             "gate_w": np.stack([w for w, _ in gates]), "gate_b": np.stack([b for _, b in gates])}
+    towers = [get(keras_model.get_layer(f"{t}_dense0")) for t in TASKS]
+    outs = [get(keras_model.get_layer(t)) for t in TASKS]
     p.update(tower_w=np.stack([w for w, _ in towers]), tower_b=np.stack([b for _, b in towers]),
              out_w=np.stack([w[:, 0] for w, _ in outs]), out_b=np.stack([b[0] for _, b in outs]))
     return {k: v[None].astype("float32") for k, v in p.items()}
@@ -433,9 +436,9 @@ def assumptions(args: argparse.Namespace) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=50)
-    ap.add_argument("--pilot-seeds", type=int, default=10,
+    ap.add_argument("--pilot-seeds", type=int, default=6,
                     help="seeds of the learning-rate search (0: search on the main seeds)")
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-rows", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=128)
