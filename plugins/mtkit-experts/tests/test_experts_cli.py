@@ -49,7 +49,7 @@ BAD = {
     "bad_expert_field": ({"type": "mmoe", "expert": {"type": "mlp", "units": [], "bogus": 1}},
                          ["trunk.expert.units", "trunk.expert.bogus", "cfg.yaml"]),
     "omoe_has_one_gate": ({"type": "omoe", "gates": {"a": {"hidden": [4]}}},
-                          ["trunk.gates", "Extra inputs are not permitted"]),
+                          ["trunk.gates", "unknown key"]),
     "bad_upper_expert": ({"type": "cross_stitch", "upper_expert": {"type": "mlp", "dropout": 2}},
                          ["trunk.upper_expert.dropout"]),
 }
