@@ -19,7 +19,7 @@ the share of the target's variance that no linear function of x explains.
   the variance is non-linear, and |α_i| ≤ 1.7. ``shape_seed: 0`` is mtkit's earlier default
   (only 8% non-linear); a typical draw is about a third.
 * ``integers``: α_i = i, β_i = (i - 1)², the values of the generator Google Research
-  published with this procedure (it notes the paper gives none): 57% non-linear, but
+  published with this procedure (it notes the paper gives none): 58% non-linear, but
   mostly sines too fast for small models to fit (see docs/experts.md).
 * ``alphas`` / ``betas``: explicit values (both, ``sinusoids`` of each).
 
