@@ -297,7 +297,7 @@ def train_runs(args: argparse.Namespace, data: dict[str, np.ndarray], seeds: lis
 
 def converged(curve: np.ndarray) -> np.ndarray:
     """Per run: the last 20% of training improved its validation loss by under 1%."""
-    ref = int(round(0.8 * (len(curve) - 1)))
+    ref = max(0, min(int(round(0.8 * (len(curve) - 1))), len(curve) - 2))
     return curve[-1] >= 0.99 * curve[ref]
 
 
