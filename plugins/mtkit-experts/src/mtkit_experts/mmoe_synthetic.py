@@ -20,7 +20,7 @@ the share of the target's variance that no linear function of x explains.
   (only 8% non-linear); a typical draw is about a third.
 * ``integers``: α_i = i, β_i = (i - 1)², the values of the generator Google Research
   published with this procedure (it notes the paper gives none): 58% non-linear, but
-  mostly sines too fast for small models to fit (see docs/experts.md).
+  with sines up to 10 times faster, which small models fit only slowly (docs/experts.md).
 * ``alphas`` / ``betas``: explicit values (both, ``sinusoids`` of each).
 
 The α_i, β_i are the same for every run and both tasks, so only p changes how related the
