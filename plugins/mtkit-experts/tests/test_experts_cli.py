@@ -33,7 +33,7 @@ def test_plugins_are_discovered_through_the_entry_point(cli):
     proc = cli("plugins", "--json")
     assert proc.returncode == 0, proc.stderr
     found = {(e["kind"], e["name"]): e for e in json.loads(proc.stdout)}
-    for kind, name in [("trunk", "mmoe"), ("trunk", "cgc"), ("trunk", "ple"),
+    for kind, name in [("trunk", "mmoe"), ("trunk", "omoe"), ("trunk", "cgc"), ("trunk", "ple"),
                        ("trunk", "cross_stitch"), ("dataset", "mmoe_synthetic")]:
         entry = found[(kind, name)]
         assert entry["provider"] == "mtkit-experts" and entry["status"] == "ok", entry
@@ -48,6 +48,8 @@ BAD = {
                         ["trunk.expert.type", "one feature tensor per task", "cannot serve as an expert"]),
     "bad_expert_field": ({"type": "mmoe", "expert": {"type": "mlp", "units": [], "bogus": 1}},
                          ["trunk.expert.units", "trunk.expert.bogus", "cfg.yaml"]),
+    "omoe_has_one_gate": ({"type": "omoe", "gates": {"a": {"hidden": [4]}}},
+                          ["trunk.gates", "unknown key"]),
     "bad_upper_expert": ({"type": "cross_stitch", "upper_expert": {"type": "mlp", "dropout": 2}},
                          ["trunk.upper_expert.dropout"]),
 }
@@ -65,6 +67,15 @@ def test_gate_over_a_missing_task_is_a_clean_error(cli, tmp_path):
     trunk = {"type": "mmoe", "experts": 2, "gates": {"a": {"hidden": [4]}, "nosuch": {"hidden": [4]}}}
     proc = cli("train", str(write_config(tmp_path, trunk)), "--out", str(tmp_path / "run"))
     assert_clean_error(proc, "trunk.gates", "'nosuch'", "the tasks are a, b")
+    assert not (tmp_path / "run").exists()
+
+
+def test_mmoe_synthetic_half_given_sine_shape_is_a_clean_error(cli, tmp_path):
+    data = {"dataset": "mmoe_synthetic", "rows": 50, "sinusoids": 2, "alphas": [1.0, 2.0]}
+    path = write_config(tmp_path, {"type": "mmoe"}, data=data,
+                        tasks={"a": {"head": "regression"}, "b": {"head": "regression"}})
+    proc = cli("train", str(path), "--out", str(tmp_path / "run"))
+    assert_clean_error(proc, "give both alphas and betas")
     assert not (tmp_path / "run").exists()
 
 

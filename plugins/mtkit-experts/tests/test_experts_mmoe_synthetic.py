@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mtkit_experts.mmoe_synthetic import MMoESynthetic, MMoESyntheticParams, generate, task_weights
+from mtkit_experts.mmoe_synthetic import (
+    MMoESynthetic,
+    MMoESyntheticParams,
+    generate,
+    sinusoid_parameters,
+    task_weights,
+    variance_parts,
+)
 
 from mtkit.errors import ConfigError
 
@@ -49,3 +56,57 @@ def test_load_maps_y1_y2_to_the_two_tasks_in_order():
     assert splits.train.inputs["features"].shape == (30, 4)
     with pytest.raises(ConfigError, match="two scalar regression targets"):
         ds.load(tasks[:1], seed=0)
+
+
+def test_integer_sine_shape_is_the_published_schedule():
+    # Google Research's generator for this procedure: alphas = range(1, m + 1),
+    # betas = [i ** 2 for i in range(m)] (it notes the paper gives no values)
+    alpha, beta = sinusoid_parameters(MMoESyntheticParams(sinusoids=10, sinusoid_shape="integers"))
+    np.testing.assert_array_equal(alpha, np.arange(1, 11))
+    np.testing.assert_array_equal(beta, [i**2 for i in range(10)])
+
+
+def test_the_earlier_normal_draw_stays_reachable():
+    params = MMoESyntheticParams(rows=40, dim=5, sinusoid_shape="normal", shape_seed=0, noise=0.0)
+    shape = np.random.default_rng(0)
+    alpha, beta = shape.normal(size=10), shape.normal(size=10)  # what mtkit drew before
+    x, y = generate(params, seed=4)
+    w = task_weights(5, params.correlation, params.scale, np.random.default_rng(4))
+    z = x.astype(float) @ w.T
+    np.testing.assert_allclose(y, z + np.sin(z[..., None] * alpha + beta).sum(-1), atol=1e-5)
+    assert variance_parts(params)["nonlinear_share"] < 0.1  # nearly linear
+
+
+@pytest.mark.parametrize("shape", [{"sinusoid_shape": "integers"},
+                                   {"sinusoid_shape": "normal", "shape_seed": 0},
+                                   {"sinusoid_shape": "normal", "shape_seed": 5, "scale": 2.0},
+                                   {"alphas": [0.5, 3.0], "betas": [1.0, -2.0], "sinusoids": 2}])
+def test_variance_parts_match_a_least_squares_fit_on_generated_data(shape):
+    params = MMoESyntheticParams(rows=200_000, dim=4, correlation=0.5, **shape)
+    parts = variance_parts(params)
+    x, y = generate(params, seed=0)
+    design = np.column_stack([x, np.ones(len(x))]).astype(float)
+    for k in range(2):  # both tasks: the same parts (|w1| = |w2| = c)
+        coef, *_ = np.linalg.lstsq(design, y[:, k], rcond=None)
+        residual = y[:, k] - design @ coef
+        np.testing.assert_allclose(y[:, k].var(), parts["total"], rtol=0.03)
+        np.testing.assert_allclose(residual.var(), parts["nonlinear"] + parts["noise"], rtol=0.03)
+    assert parts["nonlinear_share"] == pytest.approx(parts["nonlinear"] / parts["total"])
+
+
+def test_default_target_is_clearly_non_linear_with_slow_sines():
+    params = MMoESyntheticParams(dim=100)
+    assert variance_parts(params)["nonlinear_share"] > 0.5
+    alpha, _ = sinusoid_parameters(params)
+    assert np.abs(alpha).max() < 2  # sines a small network can follow (unlike alpha_i = 1..10)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"alphas": [1.0] * 10}, "give both alphas and betas"),
+    ({"alphas": [1.0], "betas": [1.0]}, "alphas has 1 values but sinusoids is 10"),
+])
+def test_explicit_sine_shape_is_checked(bad, message):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        MMoESyntheticParams(**bad)

@@ -15,6 +15,7 @@ import mtkit
 EXPERT = {"type": "mlp", "units": [8]}
 CASES = {
     "mmoe": ({"type": "mmoe", "experts": 2, "expert": EXPERT, "gate_hidden": [4]}, "tabular"),
+    "omoe": ({"type": "omoe", "experts": 2, "expert": EXPERT, "gate_hidden": [4]}, "tabular"),
     "cgc": ({"type": "cgc", "expert": EXPERT}, "tabular"),
     "ple": ({"type": "ple", "levels": 2, "expert": EXPERT}, "tabular"),
     "cross_stitch": ({"type": "cross_stitch", "levels": 2, "expert": EXPERT}, "tabular"),

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 EXPERT = {"type": "mlp", "units": [16]}
 TRUNKS = {
     "mmoe": {"type": "mmoe", "experts": 3, "expert": EXPERT},
+    "omoe": {"type": "omoe", "experts": 3, "expert": EXPERT},
     "cgc": {"type": "cgc", "expert": EXPERT},
     "ple": {"type": "ple", "levels": 2, "expert": EXPERT, "gates": {"risk": {"hidden": [4]}}},
     "cross_stitch": {"type": "cross_stitch", "levels": 2, "expert": EXPERT},

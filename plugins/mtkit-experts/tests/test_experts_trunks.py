@@ -11,7 +11,8 @@ GATED = {
     "cgc": {"type": "cgc", "shared_experts": 2, "task_experts": 2, "expert": FAST_MLP},
     "ple": {"type": "ple", "levels": 2, "shared_experts": 1, "task_experts": 1, "expert": FAST_MLP},
 }
-ALL = {**GATED, "cross_stitch": {"type": "cross_stitch", "levels": 2, "expert": FAST_MLP}}
+OMOE = {"type": "omoe", "experts": 3, "expert": FAST_MLP, "gate_hidden": [4]}
+ALL = {**GATED, "omoe": OMOE, "cross_stitch": {"type": "cross_stitch", "levels": 2, "expert": FAST_MLP}}
 
 
 def gate_layers(model) -> list:
@@ -65,6 +66,43 @@ def test_a_task_features_depend_only_on_its_own_gate(kind, trunk_model, batch):
     assert np.abs(after["t1"] - before["t1"]).max() > 1e-3
     for other in ("t0", "t2"):
         np.testing.assert_array_equal(after[other], before[other])
+
+
+def test_omoe_one_gate_is_a_mixture_and_every_task_gets_the_same_features(trunk_model, batch):
+    import keras
+
+    model = trunk_model(OMOE, 3)
+    gates = gate_layers(model)
+    assert [g.name for g in gates] == ["gate"]  # one gate for all tasks, not one per task
+    w = np.asarray(keras.Model(model.inputs, gates[0].output)(batch(rows=32, seed=3)))
+    assert w.shape == (32, 3) and (w >= 0).all()
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=0, atol=1e-5)
+    assert w.std(axis=0).max() > 0
+    x = batch(rows=8, seed=1)
+    before = {k: np.asarray(v) for k, v in model(x).items()}
+    np.testing.assert_array_equal(before["t0"], before["t1"])
+    np.testing.assert_array_equal(before["t0"], before["t2"])
+    layer = model.get_layer("gate")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel + np.random.default_rng(0).normal(size=kernel.shape), bias + 1.0])
+    after = {k: np.asarray(v) for k, v in model(x).items()}
+    for task in ("t0", "t1", "t2"):  # the shared gate moves every task's features
+        assert np.abs(after[task] - before[task]).max() > 1e-3
+
+
+def test_omoe_equals_mmoe_with_tied_gates(trunk_model, batch):
+    """OMoE is MMoE whose per-task gates are one: copy OMoE's weights into MMoE, tie its gates."""
+    omoe = trunk_model(OMOE, 2)
+    mmoe = trunk_model({**OMOE, "type": "mmoe"}, 2)
+    for i in range(3):
+        mmoe.get_layer(f"expert{i}").set_weights(omoe.get_layer(f"expert{i}").get_weights())
+    for task in ("t0", "t1"):
+        mmoe.get_layer(f"gate_{task}_hidden0").set_weights(omoe.get_layer("gate_hidden0").get_weights())
+        mmoe.get_layer(f"gate_{task}").set_weights(omoe.get_layer("gate").get_weights())
+    x = batch(rows=8, seed=6)
+    want, got = omoe(x), mmoe(x)
+    for task in ("t0", "t1"):
+        np.testing.assert_allclose(np.asarray(got[task]), np.asarray(want[task]), rtol=1e-6, atol=1e-6)
 
 
 def test_cgc_gates_see_only_own_and_shared_experts(trunk_model, batch):
