@@ -25,6 +25,8 @@ def metadata_props(info: dict[str, Any], precision: str = "fp32") -> dict[str, s
         "mtkit.dataset": str(info.get("dataset", {}).get("name", "")),
         "mtkit.decode": json.dumps(info.get("dataset", {}).get("decode") or {}),
     }
+    if info.get("tabular"):  # a table model: how raw rows become its inputs
+        props["mtkit.tabular"] = json.dumps(info["tabular"])
     for name, task in info["tasks"].items():
         decode = task.get("decode") or {"type": task.get("output_type", "")}
         props[f"mtkit.task.{name}"] = json.dumps({

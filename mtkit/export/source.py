@@ -74,6 +74,8 @@ def load_keras(path: Path) -> Any:
     import_tensorflow()
     import keras
 
+    import mtkit.tabular.layers  # noqa: F401  (registers the preprocessing layers)
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises ValueError, TypeError, KeyError, OSError, ...

@@ -84,8 +84,16 @@ class Predictor:
         return dict(self.meta.inputs)
 
     def run(self, inputs: Any) -> dict[str, np.ndarray]:
-        """Raw outputs ``{task: array (N, ...)}``; large inputs go through in batches."""
-        arrays = check_inputs(inputs, self.meta.inputs, str(self.path))
+        """Raw outputs ``{task: array (N, ...)}``; large inputs go through in batches.
+
+        A table model takes raw rows: a DataFrame, a dict of columns or a list of row dicts.
+        """
+        if self.meta.tabular is not None:
+            from mtkit.tabular.rows import model_inputs
+
+            arrays = model_inputs(inputs, self.meta.tabular, str(self.path))
+        else:
+            arrays = check_inputs(inputs, self.meta.inputs, str(self.path))
         n = len(next(iter(arrays.values())))
         names = list(self.meta.tasks)
         if n == 0:
