@@ -30,6 +30,7 @@ class Resolved:
     inferred: bool
     standardise_targets: bool = True
     exclude: list[str] = field(default_factory=list)
+    inferred_columns: set[str] = field(default_factory=set)
 
 
 def _header(table: RawTable) -> str:
@@ -62,8 +63,9 @@ def resolve_features(train: RawTable, label_columns: list[str],
     for name, spec in specs.items():
         kind = spec.type if spec.type != "auto" else infer_type(train, name)
         resolved[name] = spec.model_copy(update={"type": kind})
-    return Resolved(resolved, {}, inferred=not declared or any(
-        s.type == "auto" for s in declared.values()), exclude=list(exclude))
+    auto = {k for k, s in specs.items() if s.type == "auto"}
+    return Resolved(resolved, {}, inferred=bool(auto), exclude=list(exclude),
+                    inferred_columns=auto)
 
 
 def _why(name: str, spec: FeatureSpec, inferred: bool) -> str:
@@ -93,7 +95,7 @@ def feature_inputs(table: RawTable, schema: Resolved, is_train: bool) -> dict[st
                 _check_cardinality(table, name, spec, cats)
             out[name] = cats.reshape(-1, 1)
             continue
-        x = to_numbers(raw, name, table.where, _why(name, spec, schema.inferred))
+        x = to_numbers(raw, name, table.where, _why(name, spec, name in schema.inferred_columns))
         if spec.type == "passthrough" and np.isnan(x).any():
             i = int(np.flatnonzero(np.isnan(x))[0])
             raise DataError(f"{table.where(i)}, column '{name}': the cell is missing, but the column "
