@@ -31,6 +31,7 @@ BENCHMARKS = {
     "multidigit_quality": [],
     "mmoe_synthetic": [],
     "serve": [],
+    "tabular": [],
 }
 
 
@@ -104,6 +105,14 @@ def render_summary() -> str:
         r = d["ratio_to_1_replica"]
         lines.append("- **Replicas** (" + d["note"] + "): " + ", ".join(
             f"{k} ×{v:.2f}" for k, v in r.items()) + " step time.")
+    if (tb := _load("tabular")):
+        parts = []
+        for task, r in tb["summary"].items():
+            fmt = "{:.1f} g" if r["metric"] == "mae" else "{:.1%}"
+            parts.append(f"{task} {r['metric']} {fmt.format(r['mtkit'])} vs best baseline "
+                         f"({r['best']}) {fmt.format(r['baselines'][r['best']])}")
+        lines.append(f"- **Tables** (palmerpenguins, raw CSV, {tb['seeds']} seeds, one multitask "
+                     "model vs one scikit-learn model per task): " + "; ".join(parts) + ".")
     return "\n".join(lines)
 
 

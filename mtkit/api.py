@@ -31,20 +31,27 @@ def plan(config: str | Path | dict[str, Any] | Config | None = None,
 def train(config: str | Path | dict[str, Any] | Config | None = None,
           out: str | Path = "runs/latest", overrides: list[str] | None = None,
           resume: bool = False, overwrite: bool = False, quiet: bool = False,
-          init_from: str | Path | None = None):
+          init_from: str | Path | None = None, data: Any = None):
     """Train a multitask model; returns a ``RunResult`` (run_dir, history, metrics, model).
 
     ``overrides`` are ``--set`` strings (``["train.epochs=3"]``). With ``resume=True`` and
     ``config=None`` the run directory's own config is used. ``init_from`` (a run directory)
-    starts from that run's weights, matched by layer name and shape.
+    starts from that run's weights, matched by layer name and shape. ``data``: a pandas
+    DataFrame for a config with ``data: {dataset: dataframe}`` (the run keeps a copy as
+    RUN/data.parquet, which export and resume read).
     """
     from mtkit import rundir
     from mtkit.training.loop import run_training
 
     if resume and config is None and (Path(out) / rundir.CONFIG).is_file():
         config = Path(out) / rundir.CONFIG
-    return run_training(plan(config, overrides), out, resume=resume, overwrite=overwrite,
-                        quiet=quiet, init_from=Path(init_from) if init_from else None)
+    p = plan(config, overrides)
+    if data is not None:
+        from mtkit.builtin.datasets.dataframe import attach
+
+        attach(p, data, str(out))
+    return run_training(p, out, resume=resume, overwrite=overwrite, quiet=quiet,
+                        init_from=Path(init_from) if init_from else None)
 
 
 def build_model(config: str | Path | dict[str, Any] | Config | None = None,

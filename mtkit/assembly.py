@@ -55,15 +55,20 @@ def assemble(plan: Plan, specs: InputSpecs) -> Assembled:
                               "so rename the task.")
     import keras
 
+    tab = specs.tabular  # a table: raw columns in, preprocessing in the model (mtkit.tabular)
+    if tab is not None:
+        from mtkit.tabular import keras_model as tabular
     inputs = {
-        name: keras.Input(shape=shape, dtype=specs.dtypes[name], name=name)
+        name: keras.Input(shape=shape, name=name,
+                          dtype=tabular.core_dtype(tab, name) if tab else specs.dtypes[name])
         for name, shape in specs.shapes.items()
     }
     trunk_name = plan.config.trunk.type
     shapes = ", ".join(f"'{k}' {tuple(v)}" for k, v in specs.shapes.items())
     with _plugin_call(f"trunk '{trunk_name}' (field 'trunk') cannot be built on the inputs "
                       f"{shapes}", plan.trunk):
-        features = plan.trunk.build(dict(inputs), plan.task_infos)
+        features = plan.trunk.build(tabular.encode(tab, inputs) if tab else dict(inputs),
+                                    plan.task_infos)
     per_task = isinstance(features, dict)
     if per_task != bool(plan.trunk.per_task_features):
         got = "a dict of per-task features" if per_task else "one shared tensor"
@@ -96,12 +101,14 @@ def assemble(plan: Plan, specs: InputSpecs) -> Assembled:
                               f"{type(out).__name__}, not a Keras tensor.")
         if keras.backend.standardize_dtype(out.dtype) != "float32":  # mixed precision
             out = keras.layers.Activation("linear", dtype="float32", name=f"{name}_float32")(out)
-        outputs[name] = out
-    model = keras.Model(inputs, outputs, name="mtkit_model")
+        outputs[name] = tabular.target_output(tab, name, out) if tab else out
+    model = keras.Model(inputs, outputs, name=tabular.CORE if tab else "mtkit_model")
     features_model = keras.Model(inputs, {"features": shared, "outputs": outputs},
                                  name="mtkit_features")
     heads = {name: keras.Model(shared[name] if per_task else shared, out).trainable_variables
              for name, out in outputs.items()}
+    if tab:
+        model, features_model = tabular.with_lookups(tab, model, features_model)
     return Assembled(model=model, features_model=features_model,
                      shared_variables=list(trunk.trainable_variables), head_variables=heads)
 

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from mtkit.errors import ConfigError
+from mtkit.tabular.schema import FeatureSpec
 
 
 class _Strict(BaseModel):
@@ -249,6 +250,9 @@ class Config(_Strict):
     data: DataConfig = Field(description="Where the data comes from: a dataset plugin and its params.")
     inputs: dict[str, InputSpec] | None = Field(
         None, description="Optional declared inputs, checked against the data (default: from the data).")
+    features: dict[str, FeatureSpec] | None = Field(
+        None, description="Table datasets: column → type (numeric, categorical, binary, "
+        "passthrough, auto); default: every non-label column, types inferred (docs/tabular.md).")
     trunk: TrunkConfig = Field(description="The shared layers: a trunk plugin and its params.")
     tasks: dict[str, TaskConfig] = Field(
         min_length=1, description="Task name → head, loss, weight, metrics and head params.")

@@ -64,8 +64,12 @@ def carve(arrays: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
     return arrays.take(np.sort(order[k:])), arrays.take(np.sort(order[:k]))
 
 
-def check_arrays(arrays: Arrays, split: str, source: str) -> None:
-    """Every input and label has the same number of rows, and inputs are finite."""
+def check_arrays(arrays: Arrays, split: str, source: str,
+                 nan_ok: frozenset[str] = frozenset()) -> None:
+    """Every input and label has the same number of rows, and inputs are finite.
+
+    Inputs named in ``nan_ok`` may hold NaN (a missing cell the model imputes itself).
+    """
     if not arrays.inputs:
         raise DataError(f"{source}: the {split} split has no inputs.")
     for kind, group in (("input", arrays.inputs), ("labels of task", arrays.labels)):
@@ -84,6 +88,8 @@ def check_arrays(arrays: Arrays, split: str, source: str) -> None:
     if len(arrays) == 0:
         raise DataError(f"{source}: the {split} split is empty; the dataset needs examples.")
     for k, v in arrays.inputs.items():
+        if k in nan_ok:
+            v = v[~np.isnan(v)]
         if np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
             bad = int((~np.isfinite(v)).reshape(len(v), -1).any(axis=1).sum())
             first = np.argwhere(~np.isfinite(v))[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ class InputSpecs:
 
     shapes: dict[str, tuple[int, ...]]
     dtypes: dict[str, str]
+    tabular: Any = None  # mtkit.tabular.schema.FittedSchema for a table dataset
 
 
 def _to_label_dtype(y: np.ndarray, dtype: str, task: str, source: str) -> np.ndarray:
@@ -43,12 +45,13 @@ def _to_label_dtype(y: np.ndarray, dtype: str, task: str, source: str) -> np.nda
     return y.astype(np.float32)
 
 
-def _prepare_split(plan: Plan, arrays: Arrays, split: str, source: str) -> Arrays:
+def _prepare_split(plan: Plan, arrays: Arrays, split: str, source: str,
+                   nan_ok: frozenset[str] = frozenset()) -> Arrays:
     missing = [t for t in plan.tasks if t not in arrays.labels]
     if missing:
         raise DataError(f"{source}: the {split} split has no labels for task(s) "
                         f"{', '.join(missing)}; the dataset must yield one label array per task.")
-    check_arrays(arrays, split, source)
+    check_arrays(arrays, split, source, nan_ok)
     labels = {}
     for name, task in plan.tasks.items():
         y = _to_label_dtype(arrays.labels[name], task.head.label_dtype, name, source)
@@ -64,7 +67,8 @@ def _prepare_split(plan: Plan, arrays: Arrays, split: str, source: str) -> Array
         if why:
             raise DataError(f"{source}: task '{name}' ({split} split): {why}.")
         labels[name] = y
-    inputs = {k: np.ascontiguousarray(v) for k, v in arrays.inputs.items()}
+    inputs = {k: v if v.dtype == object else np.ascontiguousarray(v)
+              for k, v in arrays.inputs.items()}
     return Arrays(inputs=inputs, labels=labels)
 
 
@@ -106,7 +110,10 @@ def has_augment(plan: Plan) -> bool:
 
 def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
     """Load, split and validate the plan's data; returns splits and the input specs."""
+    from mtkit.tabular import prepare as tabular
+
     cfg = plan.config
+    tabular.bind(plan)
     path = getattr(plan.dataset.params, "path", None)
     source = f"dataset '{cfg.data.dataset}'" + (f" ({path})" if path else "")
     try:
@@ -129,15 +136,17 @@ def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
         if part is not None:
             _check_inputs(part, name, source)
             _check_labels_finite(part, name, source)
-    check_arrays(train, "train", source)
+    nan_ok = tabular.nan_inputs(plan)  # a table's empty numeric cells: imputed in the model
+    check_arrays(train, "train", source, nan_ok)
     if test is None and cfg.train.test_fraction > 0:
         train, test = carve(train, cfg.train.test_fraction, cfg.train.seed + 1)
     if val is None and cfg.train.validation_fraction > 0:
         train, val = carve(train, cfg.train.validation_fraction, cfg.train.seed + 2)
+    fitted = tabular.fit(plan, train) if tabular.is_table(plan) else None  # train split only
     out = Splits(
-        train=_prepare_split(plan, train, "train", source),
-        val=_prepare_split(plan, val, "validation", source) if val is not None else None,
-        test=_prepare_split(plan, test, "test", source) if test is not None else None,
+        train=_prepare_split(plan, train, "train", source, nan_ok),
+        val=_prepare_split(plan, val, "validation", source, nan_ok) if val is not None else None,
+        test=_prepare_split(plan, test, "test", source, nan_ok) if test is not None else None,
     )
     for name in plan.tasks:
         if not label_present(out.train.labels[name]).any():
@@ -150,7 +159,9 @@ def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
     ref = held_out if has_augment(plan) and held_out is not None else out.train
     specs = InputSpecs(
         shapes={k: tuple(v.shape[1:]) for k, v in ref.inputs.items()},
-        dtypes={k: "float32" if v.dtype.kind == "f" else "int32" for k, v in ref.inputs.items()},
+        dtypes={k: "float32" if v.dtype.kind == "f" else "string" if v.dtype == object else "int32"
+                for k, v in ref.inputs.items()},
+        tabular=fitted,
     )
     for split in (out.val, out.test):
         if split is None:

@@ -34,6 +34,7 @@ class RunInfo:
     sizes: dict[str, int] = field(default_factory=dict)
     distribution: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)  # per-task/group options in force
+    tabular: dict[str, Any] | None = None  # table runs: the fitted schema (mtkit.tabular)
 
     @classmethod
     def describe(cls, plan: Any, specs: Any, splits: Any) -> RunInfo:
@@ -51,7 +52,10 @@ class RunInfo:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if out["tabular"] is None:  # only table runs carry the key
+            del out["tabular"]
+        return out
 
     @classmethod
     def from_json(cls, raw: Any) -> RunInfo:
@@ -74,4 +78,5 @@ class RunInfo:
         return cls(inputs=inputs, tasks=tasks, dataset=dict(raw.get("dataset") or {}),
                    sizes=dict(raw.get("sizes") or {}),
                    distribution=dict(raw.get("distribution") or {}),
-                   training=dict(raw.get("training") or {}))
+                   training=dict(raw.get("training") or {}),
+                   tabular=raw.get("tabular") if isinstance(raw.get("tabular"), dict) else None)

@@ -1,6 +1,9 @@
 """Generate ``configs/data/recommender.csv``: a small recommender-style table for configs/recommender.yaml.
 
-Each row is one (user, item, context) impression with 12 numeric features and three targets:
+Each row is one (user, item, context) impression: the ids of the user (150 users) and of the
+item (80 items), 12 numeric features and three targets. Every user and item also has a hidden
+bias that no numeric feature shows, so only a model that learns from the ids (an embedding per
+categorical id column) can use it:
 
 * ``click``  (0/1) whether the item was clicked;
 * ``dwell``  (float) log watch time, strongly related to click (same user-item affinity);
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 ROWS = 1500
+USERS, ITEMS = 150, 80
 USER = ["user_age", "user_activity", "user_tenure", "user_taste"]
 ITEM = ["item_price", "item_popularity", "item_quality", "item_novelty"]
 CONTEXT = ["ctx_hour_sin", "ctx_hour_cos", "ctx_mobile", "ctx_position"]
@@ -46,12 +50,23 @@ def generate(rows: int = ROWS, seed: int = 0) -> str:
     rating = np.clip(3.0 + 0.9 * quality + 0.6 * affinity - 0.3 * user[:, 0]
                      + 0.3 * rng.normal(size=rows), 1.0, 5.0)
     rated = rng.random(rows) < RATED_FRACTION
+    ids = np.random.default_rng(seed + 100)  # separate stream: the features above are unchanged
+    user_id = ids.integers(USERS, size=rows)
+    item_id = ids.integers(ITEMS, size=rows)
+    user_bias = ids.normal(0.0, 0.8, size=USERS)[user_id]
+    item_bias = ids.normal(0.0, 0.8, size=ITEMS)[item_id]
+    lift = 1 / (1 + np.exp(-(click_logit + user_bias + item_bias)))
+    click = np.where(rng.random(rows) < 0.5, click,
+                     (ids.random(rows) < lift).astype(int))
+    dwell = dwell + 0.3 * user_bias + 0.3 * item_bias
+    rating = np.clip(rating + 0.4 * item_bias, 1.0, 5.0)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(USER + ITEM + CONTEXT + TARGETS)
+    writer.writerow(["user_id", "item_id"] + USER + ITEM + CONTEXT + TARGETS)
     features = np.concatenate([user, item, context], axis=1)
     for r in range(rows):
-        writer.writerow([f"{v:.3f}" for v in features[r]]
+        writer.writerow([f"u{user_id[r]:03d}", f"i{item_id[r]:03d}"]
+                        + [f"{v:.3f}" for v in features[r]]
                         + [str(click[r]), f"{dwell[r]:.3f}", f"{rating[r]:.2f}" if rated[r] else ""])
     return buf.getvalue()
 

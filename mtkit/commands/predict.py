@@ -45,7 +45,8 @@ def predict(
     model: Annotated[Path, typer.Argument(help="An .onnx file written by `mtkit export`.")],
     inputs: Annotated[list[Path], typer.Argument(
         help="One .npz (arrays named like the inputs), one .csv (feature columns), or image "
-             "files / a folder of images.")],
+             "files / a folder of images; a table model: one .csv, .parquet or .jsonl of raw "
+             "rows.")],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write JSON lines here (default: standard output).")] = None,
     provider: Annotated[str, typer.Option(help="auto, cpu, cuda or tensorrt.")] = "auto",
@@ -66,7 +67,8 @@ def predict(
         if out is not None:
             check_output(out, model, inputs)
         predictor = Predictor(model, provider=provider, batch_size=batch_size)
-        arrays, sources = load_inputs(inputs, predictor.inputs, predictor.tasks, scale)
+        arrays, sources = load_inputs(inputs, predictor.inputs, predictor.tasks, scale,
+                                      tabular=predictor.meta.tabular is not None)
         rows = predictor.predict(arrays)
         lines = "".join(json.dumps({"source": s, **r}) + "\n" for s, r in zip(sources, rows,
                                                                                strict=True))

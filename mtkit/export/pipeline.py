@@ -194,7 +194,18 @@ def export_run(run: str | Path, out: str | Path | None = None,
     opt = replace(opt, rtol=default_tol if opt.rtol is None else opt.rtol,
                   atol=default_tol if opt.atol is None else opt.atol)
 
-    proto = fmt.attach_metadata(fmt.convert(model, src.info, opt.opset), src.info, "fp32")
+    tabular = src.info.get("tabular")  # a table model: raw columns in, lookups rebuilt in ONNX
+    if tabular is not None and opt.precision != "fp32":
+        raise MtkitError(f"--precision {opt.precision} is not available for a table model yet "
+                         "(its string inputs cannot be calibrated or cast); export fp32 (the "
+                         "default).")
+    if tabular is not None:
+        from mtkit.tabular.onnx_lookup import parity_rows, to_onnx
+
+        converted = to_onnx(model, src.info, src.tasks, opt.opset)
+    else:
+        converted = fmt.convert(model, src.info, opt.opset)
+    proto = fmt.attach_metadata(converted, src.info, "fp32")
     temps: list[Path] = []
     report: dict[str, Any] = {"run": str(src.run), "output": str(target), "opset": opt.opset,
                               "precision": opt.precision, "passed": False}
@@ -206,12 +217,14 @@ def export_run(run: str | Path, out: str | Path | None = None,
         final_path = fp32_path
         if opt.check:
             held = next(a for a in (splits.test, splits.val, splits.train) if a is not None)
-            rows_in = parity.cast_inputs(sample(held, opt.sample_rows).inputs, src.info["inputs"])
+            raw = sample(held, opt.sample_rows).inputs
+            rows_in = (parity_rows(raw, tabular) if tabular is not None
+                       else parity.cast_inputs(raw, src.info["inputs"]))
             heads = {name: plan.tasks[name].head for name in src.info["tasks"]}
             rows = parity.check(model, fp32_session, rows_in, heads, opt.batch_sizes,
                                 opt.rtol, opt.atol)
             report["parity"] = {"rtol": opt.rtol, "atol": opt.atol,
-                                "rows": min(len(held), opt.sample_rows),
+                                "rows": len(next(iter(rows_in.values()))),
                                 "batch_sizes": list(opt.batch_sizes), "tasks": parity.as_json(rows)}
             tables.append(parity.table(rows, opt.rtol, opt.atol))
             bad = sorted({r.task for r in rows if not r.ok})

@@ -77,6 +77,8 @@ def load_keras(path: Path) -> Any:
     from mtkit.registry import import_keras_modules
 
     import_keras_modules()  # plugins' registered custom layers, which the file may name
+    import mtkit.tabular.layers  # noqa: F401  (registers the preprocessing layers)
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises ValueError, TypeError, KeyError, OSError, ...

@@ -6,7 +6,6 @@ file that cannot fit is refused with the file name and what the model wants.
 
 from __future__ import annotations
 
-import csv
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -71,38 +70,48 @@ def load_images(paths: list[Path], specs: dict[str, dict[str, Any]], scale: floa
 
 
 def load_csv(path: Path, specs: dict[str, dict[str, Any]], tasks: list[str]) -> dict[str, np.ndarray]:
-    """Feature rows for a one-input vector model; columns named like tasks are ignored."""
+    """Feature rows for a one-input vector model; columns named like tasks are ignored.
+
+    Read with pyarrow (``mtkit.tabular.readers``); each cell must be a finite number.
+    """
+    from mtkit.tabular.readers import read_table
+    from mtkit.tabular.values import to_numbers
+
     if len(specs) != 1 or len(next(iter(specs.values()))["shape"]) != 1:
         described = ", ".join(f"{k} {tuple(v['shape'])}" for k, v in specs.items())
         raise DataError(f"a CSV file can feed only a model with one vector input; this model's "
                         f"inputs are {described}. Use an .npz file.")
     name, spec = next(iter(specs.items()))
     width = spec["shape"][0]
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: drop a BOM
-            rows = list(csv.reader(f))
-    except UnicodeDecodeError as exc:
-        raise DataError(f"csv file '{path}' is not UTF-8 text ({exc.reason}).") from None
-    if len(rows) < 2:
-        raise DataError(f"csv file '{path}' needs a header row and at least one data row.")
-    header, body = rows[0], rows[1:]
-    columns = [i for i, c in enumerate(header) if c not in tasks]
+    table = read_table(str(path), fmt="csv")
+    columns = [c for c in table.columns if c not in tasks]
     if len(columns) != width:
         raise DataError(f"csv file '{path}' has {len(columns)} feature columns (label columns "
                         f"named like tasks are skipped), but the model's input '{name}' takes "
                         f"{width}.")
-    x = np.empty((len(body), width), dtype=np.float32)
-    for r, row in enumerate(body):
-        if len(row) != len(header):
-            raise DataError(f"csv file '{path}', line {r + 2}: {len(row)} cells for "
-                            f"{len(header)} columns.")
-        for j, c in enumerate(columns):
-            try:
-                x[r, j] = float(row[c])
-            except ValueError:
-                raise DataError(f"csv file '{path}', line {r + 2}, column '{header[c]}': "
-                                f"{row[c]!r} is not a number.") from None
-    return {name: x}
+    why = "this model takes numbers only (and no empty cells)."
+    x = np.stack([to_numbers(table.columns[c], c, table.where, why) for c in columns], axis=1)
+    if np.isnan(x).any():
+        r, j = (int(v[0]) for v in np.nonzero(np.isnan(x)))
+        raise DataError(f"{table.where(r)}, column '{columns[j]}': the cell is empty; this model "
+                        "has no imputation (only table models do): fill it.")
+    return {name: x.astype(np.float32)}
+
+
+TABLE_SUFFIXES = {".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json"}
+
+
+def load_rows(paths: list[Path]) -> tuple[Any, list[str]]:
+    """Raw rows for a table model: one CSV, Parquet or JSON-lines file."""
+    from mtkit.tabular.readers import read_table
+
+    if len(paths) != 1 or paths[0].suffix.lower() not in TABLE_SUFFIXES:
+        raise DataError(f"a table model reads its rows from one file ({', '.join(sorted(TABLE_SUFFIXES))}); "
+                        f"got {', '.join(map(str, paths[:3])) or 'nothing'}.")
+    table = read_table(str(paths[0]))
+    first = table.first_line
+    return table, [f"{paths[0]}:{i + first}" if first is not None else f"{paths[0]}[{i}]"
+                   for i in range(len(table))]
 
 
 def _rows(arrays: dict[str, np.ndarray], path: Path) -> int:
@@ -119,8 +128,13 @@ def _rows(arrays: dict[str, np.ndarray], path: Path) -> int:
 
 
 def load_inputs(paths: list[Path], specs: dict[str, dict[str, Any]], tasks: list[str],
-                scale: float = 1 / 255) -> tuple[dict[str, Any], list[str]]:
-    """Files → (inputs, one source name per row). A directory means the images in it."""
+                scale: float = 1 / 255, tabular: bool = False) -> tuple[Any, list[str]]:
+    """Files → (inputs, one source name per row). A directory means the images in it.
+
+    ``tabular``: the model takes raw rows (see ``load_rows``).
+    """
+    if tabular:
+        return load_rows(paths)
     if not paths:
         raise DataError("no input given: pass an .npz, a .csv, image files or a folder of images.")
     files: list[Path] = []

@@ -7,7 +7,9 @@ The format (version 1) is written by ``mtkit export``; keys, all strings:
 * ``mtkit.inputs``: JSON ``{name: {"shape": [...], "dtype": "float32"}}`` (no batch axis);
 * ``mtkit.tasks``: JSON list of task names, which are also the ONNX output names;
 * ``mtkit.task.<name>``: JSON ``{"head", "output_type", "labels", "decode"}``;
-* ``mtkit.dataset``: dataset name; ``mtkit.decode``: JSON dataset-level decoder (or ``{}``).
+* ``mtkit.dataset``: dataset name; ``mtkit.decode``: JSON dataset-level decoder (or ``{}``);
+* ``mtkit.tabular`` (table models only): JSON fitted feature schema (``mtkit.tabular.schema``),
+  which says how raw rows become the model's inputs.
 
 Writer (``metadata_props``) and reader (``parse``) live here, in one module: the
 runtime is the lower layer, so the exporter imports this (``mtkit.export.metadata``
@@ -40,6 +42,8 @@ def metadata_props(info: dict[str, Any], precision: str = "fp32") -> dict[str, s
         PREFIX + "dataset": str(info.get("dataset", {}).get("name", "")),
         PREFIX + "decode": json.dumps(info.get("dataset", {}).get("decode") or {}),
     }
+    if info.get("tabular"):  # a table model: how raw rows become its inputs
+        props[PREFIX + "tabular"] = json.dumps(info["tabular"])
     for name, task in info["tasks"].items():
         decode = task.get("decode") or {"type": task.get("output_type", "")}
         props[f"{PREFIX}task.{name}"] = json.dumps({
@@ -72,6 +76,7 @@ class ModelMeta:
     tasks: dict[str, TaskMeta]
     dataset: str = ""
     decode: dict[str, Any] = field(default_factory=dict)
+    tabular: dict[str, Any] | None = None
 
 
 def _json(props: dict[str, str], key: str, path: str) -> Any:
@@ -119,6 +124,11 @@ def parse(props: dict[str, str], path: str) -> ModelMeta:
                                output_type=info.get("output_type", ""),
                                labels=info.get("labels"), decode=info.get("decode") or {})
     decode = _json(props, PREFIX + "decode", path) if PREFIX + "decode" in props else {}
+    tabular = _json(props, PREFIX + "tabular", path) if PREFIX + "tabular" in props else None
+    if tabular is not None and not (isinstance(tabular, dict) and isinstance(
+            tabular.get("features"), dict) and set(tabular["features"]) == set(inputs)):
+        _malformed(path, PREFIX + "tabular", '{"features": {column: {...}}} naming every input')
     return ModelMeta(version=props.get(PREFIX + "version", "?"),
                      precision=props.get(PREFIX + "precision", "fp32"), inputs=inputs,
-                     tasks=tasks, dataset=props.get(PREFIX + "dataset", ""), decode=decode or {})
+                     tasks=tasks, dataset=props.get(PREFIX + "dataset", ""), decode=decode or {},
+                     tabular=tabular)

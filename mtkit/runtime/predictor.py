@@ -76,11 +76,19 @@ class Predictor:
     def prepare(self, inputs: Any, source: str | None = None) -> dict[str, np.ndarray]:
         """User inputs → the checked arrays the model takes (``DataError`` naming the input
         otherwise). The one place inputs are parsed: ``run`` starts here, and ``mtkit serve``
-        checks each request with it before batching, so both accept the same forms."""
+        checks each request with it before batching, so both accept the same forms. A table
+        model takes raw rows (a DataFrame, a dict of columns, a list of row dicts)."""
+        if self.meta.tabular is not None:
+            from mtkit.tabular.rows import model_inputs
+
+            return model_inputs(inputs, self.meta.tabular, source or str(self.path))
         return check_inputs(inputs, self.meta.inputs, source or str(self.path))
 
     def run(self, inputs: Any) -> dict[str, np.ndarray]:
-        """Raw outputs ``{task: array (N, ...)}``; large inputs go through in batches."""
+        """Raw outputs ``{task: array (N, ...)}``; large inputs go through in batches.
+
+        A table model takes raw rows: a DataFrame, a dict of columns or a list of row dicts.
+        """
         arrays = self.prepare(inputs)
         n = len(next(iter(arrays.values())))
         names = list(self.meta.tasks)

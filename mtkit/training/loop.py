@@ -130,7 +130,7 @@ def _run_training(plan: Plan, out: Path, run_dir: Path, resume: bool,
     with run_settings(plan.config.train, plan.source):
         trainer = Trainer.build(plan, out, splits, specs, history, resume, init_from)
         try:
-            trainer.write_run_files()
+            trainer.write_run_files(quiet)
             metrics = fit(trainer, default_callbacks(trainer, quiet))
         finally:
             if not trainer.role.is_chief:

@@ -146,8 +146,9 @@ class Trainer:
         t.global_step = start_epoch * t.steps_per_epoch
         return t
 
-    def write_run_files(self) -> None:
-        """config.yaml and run.json: what the run is, before its first epoch."""
+    def write_run_files(self, quiet: bool = False) -> None:
+        """config.yaml and run.json: what the run is, before its first epoch (and, for a
+        table, its feature schema: features.yaml, printed unless ``quiet``)."""
         self.run.mkdir(parents=True, exist_ok=True)
         rundir.write_text(self.run / rundir.CONFIG, dump_config(self.plan.config))
         info = RunInfo.describe(self.plan, self.specs, self.splits)
@@ -160,6 +161,10 @@ class Trainer:
         info.training = {"class_weights": describe(self.extra.get("class_weights") or {}),
                          "learning_rates": group_rates(self.plan),
                          "trunk_trainable": self.plan.config.trunk.trainable}
+        if self.specs.tabular is not None:
+            from mtkit.tabular.run_files import record
+
+            info.tabular = record(self.run, self.specs.tabular, quiet or not self.role.is_chief)
         rundir.write_json(self.run / rundir.INFO, info.to_json())
         warm = self.extra.get("warm_start")
         if warm is not None:

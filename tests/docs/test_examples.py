@@ -46,7 +46,7 @@ from mtkit.planning import make_plan
 from tests.conftest import pip_install_target
 from tests.docs.markdown_blocks import ROOT, Block, all_blocks, blocks, doc_pages
 
-CONFIG_SECTIONS = {"data", "inputs", "trunk", "tasks", "weighting", "train"}
+CONFIG_SECTIONS = {"data", "inputs", "features", "trunk", "tasks", "weighting", "train"}
 REQUIRED_SECTIONS = {"data", "trunk", "tasks"}
 SHRINK_TRAIN = ["train.epochs=1", "train.steps_per_epoch=2", "train.train_metrics_rows=64"]
 SHRINK_DATA = {

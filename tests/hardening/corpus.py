@@ -330,8 +330,17 @@ CASES: dict[str, Case] = {
         "outside the training split", lambda t: _wider_validation_file(t),
         ("input 'x' has shape (4,) outside the training split",)),
     "csv infinite feature": Case(
-        "has NaN or infinite values", lambda t: train(t, csv_config(t, csv_line(3, "inf,1,2"))),
-        ("{t}/d.csv", "input 'features'", "NaN or infinite")),
+        "is not a finite number", lambda t: train(t, csv_config(t, csv_line(3, "inf,1,2"))),
+        ("csv file '{t}/d.csv', line 4, column 'a'", "'inf' is not a finite number",
+         "not treated as missing")),
+    "csv overflowing feature": Case(
+        "is not a finite number", lambda t: train(t, csv_config(t, csv_line(3, "1e400,1,2"))),
+        ("line 4, column 'a'", "'1e400' is not a finite number")),
+    "csv infinite label": Case(
+        "is not a finite number",
+        lambda t: train(t, changed("tasks", {"kind": {"head": "regression"}},
+                                   csv_config(t, csv_line(5, "0.5,1,-inf")))),
+        ("line 6, column 'kind'", "'-inf' is not a finite number")),
     "csv truncated": Case(
         "cells for", lambda t: train(t, csv_config(t, CSV_ROWS[:-1] + ["0.5,"])),
         ("csv file '{t}/d.csv', line 31", "2 cells for 3 columns")),
@@ -339,16 +348,54 @@ CASES: dict[str, Case] = {
         "is not UTF-8 text",
         lambda t: train(t, csv_config(t, raw="caf\xe9,b,kind\n1,2,0\n".encode("latin-1"))),
         ("csv file '{t}/d.csv' is not UTF-8 text", "re-save it as UTF-8")),
-    "csv text in a feature": Case(
-        "is not a number", lambda t: train(t, csv_config(t, csv_line(4, "n/a,1,0"))),
-        ("line 5, column 'a'", "'n/a' is not a number")),
+    "csv text in a numeric feature": Case(
+        "is not a number",
+        lambda t: train(t, changed("features", {"a": "numeric", "b": "numeric"},
+                                   csv_config(t, csv_line(4, "oops,1,0")))),
+        ("line 5, column 'a'", "'oops' is not a number", "declared numeric")),
+    "csv text in a mostly numeric column": Case(
+        "is not a number", lambda t: train(t, csv_config(t, csv_line(4, "oops,1,0"))),
+        ("line 5, column 'a'", "'oops' is not a number", "declare the column")),
     "csv label column missing": Case(
-        "has no column",
+        "has no label column",
         lambda t: train(t, changed("tasks", {"churn": {"head": "binary"}}, csv_config(t))),
-        ("csv file '{t}/d.csv' has no column 'churn'", "data.labels")),
+        ("csv file '{t}/d.csv' has no label column 'churn'", "data.labels")),
     "csv header only": Case(
-        "is empty", lambda t: train(t, csv_config(t, CSV_ROWS[:1])),
-        ("{t}/d.csv", "the train split is empty")),
+        "has a header but no data rows", lambda t: train(t, csv_config(t, CSV_ROWS[:1])),
+        ("csv file '{t}/d.csv' has a header but no data rows",)),
+    "csv schema column absent": Case(
+        "which `features:` declares",
+        lambda t: train(t, changed("features", {"a": "numeric", "zzz": "categorical"},
+                                   csv_config(t))),
+        ("csv file '{t}/d.csv' has no column 'zzz'", "`features:` declares", "a, b, kind")),
+    "csv column entirely missing": Case(
+        "is missing in every row",
+        lambda t: train(t, csv_config(t, ["a,b,z,kind"] + [r.rsplit(",", 1)[0] + ",," +
+                                                          r.rsplit(",", 1)[1]
+                                                          for r in CSV_ROWS[1:]])),
+        ("csv file '{t}/d.csv': column 'z' is missing in every row", "data.exclude")),
+    "csv too many categories": Case(
+        "distinct values, more than its limit",
+        lambda t: train(t, changed("features", {"a": "numeric",
+                                                "b": {"type": "categorical", "max_categories": 3}},
+                                   csv_config(t))),
+        ("column 'b' has 5 distinct values, more than its limit of 3",
+         "features.b.max_categories", "top: 3", "hashing")),
+    "csv label not in declared labels": Case(
+        "is not one of the declared labels",
+        lambda t: train(t, changed("tasks.kind", {"head": "classification",
+                                                  "labels": ["x", "y", "z"]},
+                                   csv_config(t, csv_line(2, "0.5,1,dog")))),
+        ("line 3, column 'kind'", "label 'dog' is not one of the declared labels of task 'kind'",
+         "tasks.kind.labels")),
+    "csv duplicate column names": Case(
+        "appear more than once in the header",
+        lambda t: train(t, csv_config(t, ["a,a,kind"] + CSV_ROWS[1:])),
+        ("csv file '{t}/d.csv': column name(s) 'a' appear more than once",)),
+    "features for a dataset that is not a table": Case(
+        "a feature schema does not apply",
+        lambda t: train(t, changed("features", {"a": "numeric"}, BASE)),
+        ("field 'features'", "dataset 'synthetic' does not read tables")),
     # ---- plugins (fixture distributions really installed)
     "name collision": Case(
         "is offered by two packages", lambda t: train(t, BASE),

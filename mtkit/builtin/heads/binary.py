@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from pydantic import ConfigDict, Field, model_validator
 
 from mtkit import metrics
 from mtkit.builtin.heads._dense import DenseStack, dense_stack
@@ -12,11 +13,26 @@ from mtkit.hookspecs import hookimpl
 from mtkit.plugin_types import Head
 
 
+class BinaryParams(DenseStack):
+    model_config = ConfigDict(extra="forbid")
+    labels: list[str] | None = Field(None, min_length=2, max_length=2, description="Names of "
+                                     "class 0 and class 1 (a table's label column may hold them).")
+    positive: str | None = Field(None, description="Table text labels: the value that is class "
+                                 "1 (default: the second in sorted order).")
+
+    @model_validator(mode="after")
+    def _positive_in_labels(self) -> BinaryParams:
+        if self.labels is not None and self.positive is not None and \
+                self.labels[1] != self.positive:
+            raise ValueError("positive must be the second of labels (class 1), or left out")
+        return self
+
+
 class BinaryHead(Head):
     """Binary classification: one sigmoid unit; labels 0/1 (NaN = missing)."""
 
     name = "binary"
-    Params = DenseStack
+    Params = BinaryParams
     output_type = "binary"
     default_loss = "binary_crossentropy"
     default_metrics = ("accuracy", "auc")
@@ -51,7 +67,7 @@ class BinaryHead(Head):
         return (score > 0).astype(np.float64)[:, 0]
 
     def decode_spec(self) -> dict[str, Any]:
-        return {**super().decode_spec(), "threshold": 0.5}
+        return {**super().decode_spec(), "threshold": 0.5, "labels": self.params.labels}
 
 
 @hookimpl

@@ -9,19 +9,26 @@ from pydantic import ConfigDict, Field, model_validator
 
 from mtkit import metrics
 from mtkit.builtin.heads._dense import DenseStack, dense_stack
+from mtkit.errors import ConfigError
 from mtkit.hookspecs import hookimpl
 from mtkit.plugin_types import Head
 
 
 class ClassificationParams(DenseStack):
     model_config = ConfigDict(extra="forbid")
-    classes: int = Field(ge=2, description="Number of classes.")
-    labels: list[str] | None = Field(None, description="Class names, one per class.")
+    classes: int | None = Field(None, ge=2, description="Number of classes (default: the "
+                                "number of labels; a table dataset learns both from text labels).")
+    labels: list[str] | None = Field(None, description="Class names, one per class; a table's "
+                                     "label column may hold these names.")
 
     @model_validator(mode="after")
     def _labels_match(self) -> ClassificationParams:
+        if self.labels is not None and self.classes is None:
+            self.classes = len(self.labels)
         if self.labels is not None and len(self.labels) != self.classes:
             raise ValueError(f"labels has {len(self.labels)} names for {self.classes} classes")
+        if self.labels is not None and len(set(self.labels)) != len(self.labels):
+            raise ValueError("labels repeats a class name")
         return self
 
 
@@ -40,10 +47,17 @@ class ClassificationHead(Head):
     def build(self, features: Any, task_name: str) -> Any:
         import keras
 
+        if self.params.classes is None:
+            raise ConfigError(f"field 'tasks.{task_name}': set `classes` (the number of classes) "
+                              "or `labels` (their names); only a table dataset with text labels "
+                              "can learn them from the data.")
+
         x = dense_stack(features, self.params, task_name)
         return keras.layers.Dense(self.params.classes, activation="softmax", name=task_name)(x)
 
     def check_labels(self, labels: np.ndarray) -> str | None:
+        if self.params.classes is None:
+            return "set `classes` (the number of classes) or `labels` (their names)"
         if not np.issubdtype(labels.dtype, np.integer):
             if not np.all(np.equal(np.mod(labels[np.isfinite(labels)], 1), 0)):
                 return "class labels must be integer class indices (-1 for a missing label)"

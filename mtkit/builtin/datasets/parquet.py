@@ -1,0 +1,17 @@
+"""Built-in dataset: a Parquet file with feature columns plus one column per task."""
+
+from __future__ import annotations
+
+from mtkit.hookspecs import hookimpl
+from mtkit.tabular.dataset import TableDataset
+
+
+class Parquet(TableDataset):
+    """Rows of a Parquet file: feature columns plus one column per task (null = missing)."""
+
+    name = "parquet"
+
+
+@hookimpl
+def register_datasets(register):
+    register(Parquet)
