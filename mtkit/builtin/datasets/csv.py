@@ -6,6 +6,8 @@ Text categories and string labels are fine: see docs/tabular.md.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from mtkit.hookspecs import hookimpl
 from mtkit.tabular.dataset import TableDataset
 
@@ -14,6 +16,7 @@ class Csv(TableDataset):
     """Rows of a CSV file: feature columns plus one column per task (empty cell = missing)."""
 
     name = "csv"
+    example: ClassVar[dict[str, Any]] = {"path": "data/train.csv"}
 
 
 @hookimpl

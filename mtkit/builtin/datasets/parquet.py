@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from mtkit.hookspecs import hookimpl
 from mtkit.tabular.dataset import TableDataset
 
@@ -10,6 +12,7 @@ class Parquet(TableDataset):
     """Rows of a Parquet file: feature columns plus one column per task (null = missing)."""
 
     name = "parquet"
+    example: ClassVar[dict[str, Any]] = {"path": "data/train.parquet"}
 
 
 @hookimpl

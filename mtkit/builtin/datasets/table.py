@@ -6,6 +6,8 @@ what each is (``features:``, or inferred) and the model does the preprocessing i
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from mtkit.hookspecs import hookimpl
 from mtkit.tabular.dataset import TableDataset
 
@@ -14,6 +16,7 @@ class Table(TableDataset):
     """Rows of a table file (.csv, .parquet, .jsonl): feature columns and one column per task."""
 
     name = "table"
+    example: ClassVar[dict[str, Any]] = {"path": "data/train.csv"}
 
 
 @hookimpl
