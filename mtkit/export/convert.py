@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mtkit.errors import MtkitError
+from mtkit.errors import MtkitError, first_line
 
 MIN_OPSET = 13  # per-channel QDQ quantization and the Erf op need at least this
 MAX_OPSET = 18  # tf2onnx 1.17 refuses 19 and above
@@ -188,7 +188,7 @@ def keras_to_onnx(model: Any, inputs: dict[str, dict[str, Any]], tasks: list[str
     try:
         onnx.checker.check_model(proto, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        first = str(exc).strip().splitlines()[0]
+        first = first_line(exc)
         raise MtkitError(f"the converted ONNX model is invalid ({first}); it was not "
                          "written.") from exc
     return proto

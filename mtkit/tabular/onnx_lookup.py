@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mtkit.errors import MtkitError
+from mtkit.errors import MtkitError, first_line
 from mtkit.tabular.keras_model import CORE, lookup_vocabulary
 from mtkit.tabular.schema import FittedSchema
 
@@ -80,7 +80,7 @@ def to_onnx(model: Any, info: dict[str, Any], tasks: list[str], opset: int) -> A
     try:
         onnx.checker.check_model(proto, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        first = str(exc).strip().splitlines()[0]
+        first = first_line(exc)
         raise MtkitError(f"the tabular ONNX model is invalid ({first}); it was not written.") from exc
     return proto
 
