@@ -31,11 +31,17 @@ BASE: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Case:
+class BaseCase:
+    """One bad input: how to make it, the words its error must hold, the exit code."""
+
     family: str
     make: Callable[[Path], list[str]]
     needles: tuple[str, ...]
     code: int = 2
+
+
+@dataclass(frozen=True)
+class Case(BaseCase):
     env: str = ""  # name of a fixture giving extra environment variables
     absent: tuple[str, ...] = ("run",)
 

@@ -31,7 +31,7 @@ import numpy as np
 import yaml
 
 from tests.conftest import MTKIT
-from tests.hardening.corpus import BASE, RUN_INFO, changed, npz_config, onnx_model, write
+from tests.hardening.corpus import BASE, RUN_INFO, BaseCase, changed, npz_config, onnx_model, write
 
 SAFETY_CONFIG: dict[str, Any] = {
     "data": {"dataset": "synthetic", "rows": 80, "features": 3},
@@ -51,11 +51,9 @@ SLOW_CONFIG: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Case:
-    family: str
-    make: Callable[[Path], list[str]]
-    needles: tuple[str, ...]
-    code: int = 2
+class Case(BaseCase):
+    """A corpus case that may start from a trained run and check what it left alone."""
+
     uses_run: bool = False
     may_change: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
