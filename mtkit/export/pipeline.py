@@ -171,6 +171,42 @@ def _checked_file(fmt: formats.ExportFormat, artifact: Any, directory: Path,
         raise
 
 
+def _convert(fmt: formats.ExportFormat, opt: ExportOptions, src: RunSource, model: Any) -> Any:
+    """The Keras model as ONNX; a table model gets its lookups rebuilt as ONNX ops."""
+    tabular = src.info.get("tabular")  # a table model: raw columns in, lookups rebuilt in ONNX
+    if tabular is None:
+        return fmt.convert(model, src.info, opt.opset)
+    if opt.precision != "fp32":
+        raise MtkitError(f"--precision {opt.precision} is not available for a table model yet "
+                         "(its string inputs cannot be calibrated or cast); export fp32 (the "
+                         "default).")
+    from mtkit.tabular.onnx_lookup import to_onnx
+
+    return to_onnx(model, src.info, src.tasks, opt.opset)
+
+
+def _check_parity(opt: ExportOptions, src: RunSource, plan: Any, splits: Any, model: Any,
+                  session: Any) -> tuple[dict[str, Any], str, list[str]]:
+    """TensorFlow vs onnxruntime on sampled held-out rows: (report part, table, failures)."""
+    held = next(a for a in (splits.test, splits.val, splits.train) if a is not None)
+    raw = sample(held, opt.sample_rows).inputs
+    tabular = src.info.get("tabular")
+    if tabular is not None:
+        from mtkit.tabular.onnx_lookup import parity_rows
+
+        rows_in = parity_rows(raw, tabular)
+    else:
+        rows_in = parity.cast_inputs(raw, src.info["inputs"])
+    heads = {name: plan.tasks[name].head for name in src.info["tasks"]}
+    rows = parity.check(model, session, rows_in, heads, opt.batch_sizes, opt.rtol, opt.atol)
+    part = {"rtol": opt.rtol, "atol": opt.atol, "rows": len(next(iter(rows_in.values()))),
+            "batch_sizes": list(opt.batch_sizes), "tasks": parity.as_json(rows)}
+    bad = sorted({r.task for r in rows if not r.ok})
+    failures = [f"TensorFlow and onnxruntime disagree beyond rtol={opt.rtol:g}, "
+                f"atol={opt.atol:g} on task(s) {', '.join(bad)}"] if bad else []
+    return part, parity.table(rows, opt.rtol, opt.atol), failures
+
+
 def export_run(run: str | Path, out: str | Path | None = None,
                options: ExportOptions | None = None) -> ExportResult:
     """Export run directory ``run`` to ONNX; see the module docstring for the steps."""
@@ -194,18 +230,7 @@ def export_run(run: str | Path, out: str | Path | None = None,
     opt = replace(opt, rtol=default_tol if opt.rtol is None else opt.rtol,
                   atol=default_tol if opt.atol is None else opt.atol)
 
-    tabular = src.info.get("tabular")  # a table model: raw columns in, lookups rebuilt in ONNX
-    if tabular is not None and opt.precision != "fp32":
-        raise MtkitError(f"--precision {opt.precision} is not available for a table model yet "
-                         "(its string inputs cannot be calibrated or cast); export fp32 (the "
-                         "default).")
-    if tabular is not None:
-        from mtkit.tabular.onnx_lookup import parity_rows, to_onnx
-
-        converted = to_onnx(model, src.info, src.tasks, opt.opset)
-    else:
-        converted = fmt.convert(model, src.info, opt.opset)
-    proto = fmt.attach_metadata(converted, src.info, "fp32")
+    proto = fmt.attach_metadata(_convert(fmt, opt, src, model), src.info, "fp32")
     temps: list[Path] = []
     report: dict[str, Any] = {"run": str(src.run), "output": str(target), "opset": opt.opset,
                               "precision": opt.precision, "passed": False}
@@ -216,21 +241,10 @@ def export_run(run: str | Path, out: str | Path | None = None,
         temps.append(fp32_path)
         final_path = fp32_path
         if opt.check:
-            held = next(a for a in (splits.test, splits.val, splits.train) if a is not None)
-            raw = sample(held, opt.sample_rows).inputs
-            rows_in = (parity_rows(raw, tabular) if tabular is not None
-                       else parity.cast_inputs(raw, src.info["inputs"]))
-            heads = {name: plan.tasks[name].head for name in src.info["tasks"]}
-            rows = parity.check(model, fp32_session, rows_in, heads, opt.batch_sizes,
-                                opt.rtol, opt.atol)
-            report["parity"] = {"rtol": opt.rtol, "atol": opt.atol,
-                                "rows": len(next(iter(rows_in.values()))),
-                                "batch_sizes": list(opt.batch_sizes), "tasks": parity.as_json(rows)}
-            tables.append(parity.table(rows, opt.rtol, opt.atol))
-            bad = sorted({r.task for r in rows if not r.ok})
-            if bad:
-                failures.append(f"TensorFlow and onnxruntime disagree beyond rtol={opt.rtol:g}, "
-                                f"atol={opt.atol:g} on task(s) {', '.join(bad)}")
+            report["parity"], table, failure = _check_parity(opt, src, plan, splits, model,
+                                                             fp32_session)
+            tables.append(table)
+            failures += failure
         if opt.precision != "fp32" and not failures:
             reduced = _reduced(fmt, opt, src, plan, splits, fp32_path, fp32_session)
             temps.append(reduced.path)
