@@ -165,7 +165,11 @@ class ScheduleConfig(_Strict):
 
     @model_validator(mode="after")
     def _fields_fit_type(self) -> ScheduleConfig:
-        given = self.model_fields_set - {"type", "warmup_steps", "warmup_epochs"}
+        # A field counts as given only when it differs from its default: a run's saved
+        # config.yaml lists every field, and must load again (resume, export, evaluate).
+        given = {f for f in self.model_fields_set - {"type", "warmup_steps", "warmup_epochs"}
+                 if getattr(self, f) != type(self).model_fields[f].get_default(
+                     call_default_factory=True)}
         extra = sorted(given - _SCHEDULE_FIELDS[self.type])
         if extra:
             raise ValueError(f"{', '.join(extra)} does not apply to schedule '{self.type}' "

@@ -161,12 +161,25 @@ def test_time_budget_ends_a_real_run_after_the_epoch_that_spent_it(tmp_path):
     assert len(result.history) == 1 and result.metrics["time_budget"]["spent"]
 
 
+@pytest.mark.parametrize("schedule", ["cosine", "one_cycle", "step", "plateau"])
+def test_a_saved_schedule_loads_again(schedule):
+    """config.yaml lists every field (defaults too); resume, export and evaluate reload it."""
+    import yaml
+
+    from mtkit.config import Config, dump_config, load_config
+
+    config = Config.model_validate({**_config(), "train": {**_config()["train"],
+                                                          "schedule": {"type": schedule}}})
+    again = load_config(yaml.safe_load(dump_config(config)))
+    assert again.train.schedule == config.train.schedule
+
+
 @pytest.mark.parametrize("setting,needle", [
     ("train.schedule.type=cosin", "did you mean 'cosine'"),
     ("train.schedule={type: cosine, warmup_steps: -2}", "warmup_steps"),
     ("train.clip_norm=0", "clip_norm"),
     ("train.clip_value=-1", "clip_value"),
-    ("train.schedule={type: cosine, patience: 2}", "does not apply to schedule 'cosine'"),
+    ("train.schedule={type: cosine, patience: 3}", "does not apply to schedule 'cosine'"),
 ])
 def test_bad_training_options_are_clean_errors(tmp_path, setting, needle):
     import yaml
