@@ -108,6 +108,22 @@ def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
     )
 
 
+def check_jit(plan: Plan, model: Any) -> None:
+    """Refuse ``jit_compile`` with ``deterministic`` on a model with max pooling: TensorFlow
+    has no deterministic XLA max-pool gradient and fails at the first step."""
+    cfg = plan.config.train
+    if not (cfg.jit_compile and cfg.deterministic):
+        return
+    pools = sorted({layer.name for layer in model._flatten_layers(include_self=False)
+                    if type(layer).__name__.startswith("MaxPooling")})
+    if pools:
+        raise MtkitError(
+            f"{plan.source}: field 'train.jit_compile': XLA has no deterministic gradient for "
+            f"max pooling (layer {', '.join(pools[:3])}), and train.deterministic is on; set "
+            "train.deterministic: false to compile with XLA (runs then repeat only "
+            "approximately), or train.jit_compile: false.")
+
+
 @dataclass
 class Forward:
     """One replica's forward pass: outputs, per-task losses (see ``task_losses``), the

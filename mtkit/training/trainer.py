@@ -95,7 +95,7 @@ class Trainer:
         from mtkit.training.distribute import check_batch, make_strategy
         from mtkit.training.optimizers import has_fixed_rate, make_optimizer
         from mtkit.training.param_groups import make_grouped
-        from mtkit.training.step import StepParts, check_gradient_weighting, make_train_step
+        from mtkit.training.step import StepParts, check_gradient_weighting, check_jit, make_train_step
         from mtkit.training.warm_start import warm_start
 
         cfg = plan.config.train
@@ -112,6 +112,7 @@ class Trainer:
         with strategy.scope():
             assembled = build_model(plan, specs)
             check_gradient_weighting(plan, assembled.shared_variables)  # before any write
+            check_jit(plan, assembled.model)
             optimizer = make_grouped(
                 plan, make_optimizer(cfg, cfg.learning_rate, spe, cfg.mixed_precision),
                 assembled, lambda rate: make_optimizer(cfg, rate, spe))

@@ -189,3 +189,20 @@ def test_bad_training_options_are_clean_errors(tmp_path, setting, needle):
     proc = run_cli("train", str(path), "--out", str(tmp_path / "run"), "--quiet", "--set", setting)
     assert_clean_error(proc, needle)
     assert not (tmp_path / "run").exists()
+
+
+def test_xla_with_deterministic_max_pooling_is_a_clean_error(tmp_path):
+    """TensorFlow has no deterministic XLA max-pool gradient: refused before any write."""
+    import yaml
+
+    config = {"data": {"dataset": "multidigit", "train_size": 32, "val_size": 8,
+                       "test_size": 8, "max_digits": 1},
+              "trunk": {"type": "conv", "filters": [4], "dense": [8]},
+              "tasks": {"length": {"head": "classification", "classes": 3},
+                        "digit1": {"head": "classification", "classes": 10}},
+              "train": {"epochs": 1, "jit_compile": True}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(config))
+    proc = run_cli("train", str(path), "--out", str(tmp_path / "run"), "--quiet")
+    assert_clean_error(proc, "train.deterministic: false")
+    assert not (tmp_path / "run").exists()
