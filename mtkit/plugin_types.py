@@ -191,7 +191,7 @@ class Loss(Plugin):
 
 
 class WeightingMode(StrEnum):
-    """The three weighting families; a step function exists for each (training/step.py).
+    """The four weighting families; a step function exists for each (training/step.py).
 
     A string enum, so a plugin may still write ``mode = "loss"``.
     """
@@ -199,6 +199,7 @@ class WeightingMode(StrEnum):
     LOSS = "loss"
     SHARED_GRADIENTS = "shared_gradients"
     FEATURE_GRADIENTS = "feature_gradients"
+    FEATURE_SURGERY = "feature_surgery"
 
 
 class Weighting(Plugin):
@@ -217,6 +218,12 @@ class Weighting(Plugin):
       MGDA-UB style; the rows of all replicas, gathered along the batch axis) and returns
       one scalar weight per task. The step multiplies the task losses by these weights as
       constants, so the whole model (heads included) follows the weighted sum.
+    * ``"feature_surgery"``: ``feature_gradient(feature_grads, features, present)`` gets,
+      per task, this replica's gradient w.r.t. the shared representation (one tensor the
+      shape of ``features``) and returns the one gradient to back-propagate through the
+      trunk (GradDrop); each head gets its own task's gradient. A plugin that needs
+      sums over the global batch all-reduces them itself (the call runs in a replica
+      context). Trunks with a representation per task (MMoE, PLE) are refused.
 
     A model whose trunk has no trainable variables is refused in both gradient modes.
 
@@ -266,6 +273,11 @@ class Weighting(Plugin):
     def task_weights(
         self, feature_grads: dict[str, Any], losses: dict[str, Any], present: dict[str, Any]
     ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def feature_gradient(
+        self, feature_grads: dict[str, Any], features: Any, present: dict[str, Any]
+    ) -> Any:
         raise NotImplementedError
 
     def end_epoch(self, epoch: int, train_losses: dict[str, float]) -> None:

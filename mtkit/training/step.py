@@ -262,10 +262,53 @@ def shared_gradients_step(plan: Plan, parts: StepParts):
     return replica_step
 
 
+def feature_surgery_step(plan: Plan, parts: StepParts):
+    """``feature_surgery`` mode: the weighting turns the per-task gradients w.r.t. the shared
+    representation into one gradient, back-propagated through the trunk; each head (and
+    each other task-specific variable) gets its own task's gradient, as in LibMTL's
+    representation-gradient methods."""
+    import tensorflow as tf
+
+    if isinstance(parts.features_model.output["features"], dict):
+        raise MtkitError(
+            f"{plan.source}: field 'weighting.type': weighting '{plan.config.weighting.type}' "
+            "works on one representation shared by every task, and trunk "
+            f"'{plan.config.trunk.type}' gives each task its own; use a trunk with one shared "
+            "output (mlp, conv, ...) or another weighting.")
+    scaled = _scaler(parts.optimizer)
+    shared_ids = {id(v) for v in parts.shared_variables}
+
+    def replica_step(inputs, labels):
+        with tf.GradientTape(persistent=True) as tape:
+            f = _forward(plan, parts, inputs, labels, with_features=True)
+            losses = {k: scaled(v) for k, v in f.losses.items()}
+            total = tf.add_n(list(losses.values())) + scaled(f.reg)
+        model_vars = parts.model.trainable_variables
+        shared = [v for v in model_vars if id(v) in shared_ids]
+        own = [v for v in model_vars if id(v) not in shared_ids]
+        fgrads = {}
+        for k, loss in losses.items():
+            g = tape.gradient(loss, f.features)
+            fgrads[k] = tf.zeros_like(f.features) if g is None else g
+        new_grad = plan.weighting.feature_gradient(fgrads, f.features, f.present)
+        trunk = tape.gradient(f.features, shared, output_gradients=new_grad)
+        reg_shared = _gradients(tape, scaled(f.reg), shared)
+        own_grads = _gradients(tape, total, own)  # a head's loss reaches only its own head
+        del tape
+        pairs = [(reg if g is None else g + reg, v)
+                 for g, reg, v in zip(trunk, reg_shared, shared, strict=True)]
+        pairs += list(zip(own_grads, own, strict=True))
+        parts.optimizer.apply_gradients(pairs)
+        return f.values, f.counts
+
+    return replica_step
+
+
 REPLICA_STEPS = {
     WeightingMode.LOSS: loss_step,
     WeightingMode.FEATURE_GRADIENTS: feature_gradients_step,
     WeightingMode.SHARED_GRADIENTS: shared_gradients_step,
+    WeightingMode.FEATURE_SURGERY: feature_surgery_step,
 }
 """One replica-step builder per weighting mode (the enum is declared in the contract)."""
 

@@ -27,6 +27,7 @@ METHODS = [
     {"type": "rlw"},  # stateless random weights keyed by a step counter
     {"type": "moco"},  # (tasks x parameters) state from setup_shared, assigned in the step
     {"type": "famo"},  # loss mode with state assigned inside the replica step
+    {"type": "graddrop"},  # feature_surgery: all-reduced sign sums, one draw for all replicas
 ]
 
 SCRIPT = textwrap.dedent("""
