@@ -154,6 +154,15 @@ class Trainer:
         self.run.mkdir(parents=True, exist_ok=True)
         rundir.write_text(self.run / rundir.CONFIG, dump_config(self.plan.config))
         info = RunInfo.describe(self.plan, self.specs, self.splits)
+        if self.plan.sources:  # a task mixture: what each source is and holds
+            info.dataset["sources"] = {
+                name: {"dataset": src.dataset_ref, "tasks": src.tasks,
+                       "sizes": {k: len(a) for k in ("train", "val", "test")
+                                 if (a := getattr(self.splits.sources[name], k)) is not None}}
+                for name, src in self.plan.sources.items()}
+            info.dataset["sampling"] = {
+                "probabilities": self.epoch_data.probs,
+                "steps_per_epoch": self.epoch_data.steps_per_epoch()}
         info.distribution = {"strategy": type(self.strategy).__name__,
                              "replicas": int(self.strategy.num_replicas_in_sync),
                              "workers": self.role.num_workers}

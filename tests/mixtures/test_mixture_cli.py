@@ -60,6 +60,11 @@ def test_scores_each_source_on_its_own_split(single):
     hist = json.loads((single / "history.json").read_text())["epochs"]
     assert len(hist) == 2 and all(h["steps"] == 12 for h in hist)
     assert set(hist[-1]["val_sources"]) == {"full", "only_bin"}
+    info = json.loads((single / "run.json").read_text())["dataset"]
+    assert info["sources"]["only_bin"] == {"dataset": "synthetic", "tasks": ["bin"],
+                                           "sizes": {"train": 405, "val": 45, "test": 50}}
+    p = info["sampling"]["probabilities"]  # temperature 2: sqrt of the train sizes
+    assert abs(p["full"] / p["only_bin"] - (243 / 405) ** 0.5) < 1e-9
 
 
 def test_exports_and_predicts(single, tmp_path):
