@@ -383,6 +383,16 @@ class Config(_Strict):
             raise ValueError(f"task(s) {', '.join(orphan)} are labelled by no source, so their "
                              "heads could never learn; add them to a source's `tasks` or remove "
                              "them")
+        sampling = self.data.sampling
+        if sampling is not None and sampling.mode == "weights" and sampling.weights:
+            drawn = {t for name, src in self.data.sources.items()
+                     if sampling.weights.get(name, 0.0) > 0 for t in src.tasks}
+            starved = [t for t in self.tasks if t not in drawn]
+            if starved:
+                raise ValueError(f"task(s) {', '.join(starved)} are labelled only by sources of "
+                                 "weight 0 (or not in data.sampling.weights), so training never "
+                                 "draws a row that labels them; give such a source a positive "
+                                 "weight")
         return self
 
     @field_validator("tasks")

@@ -43,6 +43,8 @@ def cfg(**changes):
      ["finite and 0 or more"]),
     (cfg(data__sampling={"mode": "weights", "weights": {"a": 0, "b": 0}}), ["all 0"]),
     (cfg(data__sampling={"mode": "weights", "weights": {"aa": 1}}), ["did you mean 'a'"]),
+    (cfg(data__sampling={"mode": "weights", "weights": {"a": 1, "b": 0}}),
+     ["tc", "only by sources of weight 0"]),
     (cfg(data__sampling={"mode": "weights"}), ["needs `weights"]),
     (cfg(data__sampling={"mode": "temprature"}), ["did you mean 'temperature'"]),
     (cfg(data__dataset="synthetic"), ["belongs to its source", "dataset"]),
