@@ -77,6 +77,13 @@ def test_exports_and_predicts(single, tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(x) for x in proc.stdout.splitlines()]
     assert len(rows) == 2 and {"cls", "reg", "bin"} <= set(rows[0])
+    proc = run_cli("evaluate", str(single), "--json")  # ONNX vs TF, joined and per source
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    metrics = json.loads(proc.stdout)["metrics"]
+    per_source = {r["task"] for r in metrics if "/" in r["task"]}
+    assert {"full/cls", "full/reg", "only_bin/bin"} <= per_source
+    assert all(r["tensorflow"] is not None and abs(r["delta"]) < 1e-4 for r in metrics
+               if r["task"] == "only_bin/bin")
 
 
 def test_mirrored_matches_single_device(config, single, tmp_path):
