@@ -43,7 +43,7 @@ def source_choice(probs: dict[str, float], steps: int, batch_size: int, per: str
     p = np.array(list(probs.values()))
     if per == "step":
         return np.repeat(rng.choice(len(p), size=steps, p=p)[:, None], batch_size, axis=1)
-    return np.sort(rng.choice(len(p), size=(steps, batch_size), p=p), axis=1)
+    return rng.choice(len(p), size=(steps, batch_size), p=p)
 
 
 def row_schedule(sizes: dict[str, int], choice: np.ndarray, seed: int, epoch: int

@@ -92,3 +92,29 @@ def test_every_weighting_gives_an_absent_task_no_update():
         assert all(np.isfinite(w).all() for w in asm.model.get_weights()), name
         checked.append(name)
     assert len(checked) >= 10
+
+
+def test_a_source_augments_only_its_own_rows():
+    pytest.importorskip("mtkit_multidigit")
+    from mtkit.mixtures.epoch_data import MixtureEpochData
+
+    small = {"dataset": "multidigit", "train_size": 40, "val_size": 8, "test_size": 8,
+             "max_digits": 1}
+    p = make_plan({
+        "data": {"sources": {"shifted": {**small, "shift": 3.0, "tasks": ["length", "digit1"]},
+                             "plain": {**small, "train_size": 60, "tasks": ["digit1"]}},
+                 "sampling": {"mode": "equal", "steps_per_epoch": 3}},
+        "trunk": {"type": "mlp", "units": [4]},
+        "tasks": {"length": {"head": "classification", "classes": 7},
+                  "digit1": {"head": "classification", "classes": 10}},
+        "train": {"batch_size": 16},
+    })
+    splits, _ = prepare(p)
+    data = MixtureEpochData(p, splits)
+    choice, rows = data.schedule(1)
+    raw = splits.train.inputs["image"][rows]
+    fed = np.stack([b[0]["image"].numpy() for b in data.dataset(1)])
+    assert (choice == 0).any() and (choice == 1).any()
+    np.testing.assert_array_equal(fed[choice == 1], raw[choice == 1])  # plain: untouched
+    moved = np.abs(fed[choice == 0] - raw[choice == 0]).reshape((choice == 0).sum(), -1).max(1)
+    assert (moved > 1e-3).mean() > 0.8  # shifted: randomly shifted
