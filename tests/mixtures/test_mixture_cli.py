@@ -101,3 +101,14 @@ def test_two_workers_match_single_device(config, single, tmp_path):
         assert rc == 0, log
     assert json.loads((out / "run.json").read_text())["distribution"]["workers"] == 2
     np.testing.assert_allclose(_train_losses(out), _train_losses(single), rtol=1e-4)
+
+
+def test_resume_repeats_the_schedule(config, single, tmp_path):
+    """The schedule is a function of (seed, epoch): one epoch, then --resume, follows the
+    uninterrupted run."""
+    out = tmp_path / "resumed"
+    proc = run_cli("train", str(config), "--out", str(out), "-q", "--set", "train.epochs=1")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("train", str(config), "--out", str(out), "-q", "--resume")
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_allclose(_train_losses(out), _train_losses(single), rtol=1e-5)
