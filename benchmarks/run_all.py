@@ -32,6 +32,7 @@ BENCHMARKS = {
     "mmoe_synthetic": [],
     "serve": [],
     "tabular": [],
+    "mixture_sampling": [],
 }
 
 
@@ -144,6 +145,25 @@ def render_serve() -> str:
     return "\n".join(out)
 
 
+def render_mixtures() -> str:
+    """The task-mixture sampling benchmark as a Markdown table (seed means)."""
+    mx = _load("mixture_sampling")
+    if not mx:
+        return "No mixture figures yet: run `.venv/bin/python benchmarks/mixture_sampling.py`."
+    cols = [("numbers", "sequence_accuracy"), ("numbers", "length"), ("numbers", "digit1"),
+            ("numbers", "digit2"), ("numbers", "digit3"), ("numbers", "digit5"),
+            ("first_digits", "digit1")]
+    out = [f"`configs/mixture.yaml`, {mx['steps']} steps of batch 64 per run, test accuracy "
+           f"per source, mean over seeds {mx['means'][0]['seeds']}; {mx['note']}", "",
+           "| sampling | p(numbers) | " + " | ".join(f"{s} {m}" for s, m in cols) + " |",
+           "|---|---|" + "---|" * len(cols)]
+    for r in mx["means"]:
+        out.append(f"| {r['setup']} | {r['source_probabilities']['numbers']:.2f} | "
+                   + " | ".join(f"{r[s][m]:.3f}" for s, m in cols) + " |")
+    out += ["", "![mixture sampling](results/mixture_sampling.png)"]
+    return "\n".join(out)
+
+
 def update_block(path: Path, name: str, text: str) -> None:
     """Replace what stands between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
     body = path.read_text()
@@ -188,6 +208,7 @@ def render_readme() -> str:
         out.append(f"- `{name}.py`: {doc}")
     out += ["", gpu_summary()]
     out += ["", "## Serving (`serve.py`)", "", render_serve()]
+    out += ["", "## Task mixtures (`mixture_sampling.py`)", "", render_mixtures()]
     return "\n".join(out) + "\n"
 
 

@@ -43,8 +43,103 @@ class _WithParams(BaseModel):
         return dict(self.model_extra or {})
 
 
+class SourceConfig(_WithParams):
+    """One source of a task mixture: a dataset plugin, its params, the tasks it labels."""
+
+    dataset: str = Field(description="Dataset plugin name of this source.")
+    tasks: list[str] = Field(description="Tasks this source labels; every other task is "
+                             "missing (masked) for its rows.")
+
+
+SAMPLING_MODES = ("proportional", "temperature", "equal", "weights")
+
+
+class SamplingConfig(_Strict):
+    """How a task mixture draws training rows from its sources (docs/mixtures.md)."""
+
+    mode: str = Field("proportional", description="proportional (by train size), temperature "
+                      "(size^(1/T)), equal, or weights (explicit `weights`).")
+    temperature: float = Field(2.0, gt=0.0, description="temperature: T of size^(1/T); 1 is "
+                               "proportional, large T tends to equal.")
+    weights: dict[str, float] | None = Field(
+        None, description="weights: source → relative weight (0 or more, not all 0).")
+    per: Literal["batch", "step"] = Field(
+        "batch", description="batch: each row of a batch picks its source (mixed batches); "
+        "step: each step picks one source for its whole batch.")
+    steps_per_epoch: int | None = Field(
+        None, ge=1, description="Steps in one epoch (default: total train rows of all sources "
+        "/ batch size, rounded up); train.steps_per_epoch caps it.")
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, v: str) -> str:
+        if v not in SAMPLING_MODES:
+            close = difflib.get_close_matches(v, SAMPLING_MODES, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ValueError(f"unknown sampling mode '{v}'; {hint}known: {', '.join(SAMPLING_MODES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _weights(self) -> SamplingConfig:
+        if self.mode == "weights" and not self.weights:
+            raise ValueError("mode 'weights' needs `weights: {source: weight, ...}`")
+        if self.weights is not None and self.mode != "weights":
+            raise ValueError(f"weights apply to mode 'weights', not '{self.mode}'; set "
+                             "mode: weights or remove weights")
+        if self.weights:
+            bad = {k: w for k, w in self.weights.items() if not math.isfinite(w) or w < 0}
+            if bad:
+                raise ValueError(f"source weights must be finite and 0 or more; got {bad}")
+            if not any(self.weights.values()):
+                raise ValueError("source weights are all 0, so no source would ever be drawn; "
+                                 "give at least one a positive weight")
+        return self
+
+
 class DataConfig(_WithParams):
-    dataset: str = Field(description="Dataset plugin name (e.g. npz, csv, multidigit).")
+    dataset: str | None = Field(None, description="Dataset plugin name (e.g. npz, csv, "
+                                "multidigit); or give `sources` for a task mixture.")
+    sources: dict[str, SourceConfig] | None = Field(
+        None, description="Task mixture: source name → {dataset, its params, tasks it labels} "
+        "(instead of `dataset`; docs/mixtures.md).")
+    sampling: SamplingConfig | None = Field(
+        None, description="Task mixture: how training batches draw from the sources.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DataConfig:
+        if self.sources is None:
+            if self.dataset is None:
+                raise ValueError("give `dataset` (one dataset plugin) or `sources` (a task "
+                                 "mixture of several)")
+            if self.sampling is not None:
+                raise ValueError("`sampling` applies to a task mixture (`sources`), and this "
+                                 "config names one `dataset`; remove `sampling`")
+            return self
+        if self.dataset is not None or self.params:
+            extra = ["dataset"] * (self.dataset is not None) + sorted(self.params)
+            raise ValueError(f"with `sources`, every dataset parameter belongs to its source; "
+                             f"move {', '.join(extra)} into data.sources.<name>")
+        if len(self.sources) < 1:
+            raise ValueError("`sources` is empty; name at least one source")
+        for name, src in self.sources.items():
+            if not src.tasks:
+                raise ValueError(f"source '{name}' labels no task; list them in "
+                                 f"data.sources.{name}.tasks")
+        if self.sampling and self.sampling.weights:
+            unknown = [k for k in self.sampling.weights if k not in self.sources]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], list(self.sources), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ValueError(f"sampling.weights names source '{unknown[0]}'{hint}, which "
+                                 f"is not in data.sources ({', '.join(self.sources)})")
+        return self
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset plugin (a mixture: its first source's, which decodes predictions)."""
+        if self.sources:
+            return next(iter(self.sources.values())).dataset
+        return str(self.dataset)
 
 
 class InputSpec(_Strict):
@@ -268,6 +363,37 @@ class Config(_Strict):
     @classmethod
     def _weighting_shorthand(cls, v: Any) -> Any:
         return {"type": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _mixture_tasks(self) -> Config:
+        """Every source labels configured tasks, and every task is labelled by a source."""
+        if not self.data.sources:
+            return self
+        labelled: set[str] = set()
+        for name, src in self.data.sources.items():
+            for t in src.tasks:
+                if t not in self.tasks:
+                    close = difflib.get_close_matches(t, list(self.tasks), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    raise ValueError(f"data.sources.{name}.tasks names task '{t}'{hint}, which "
+                                     f"is not in tasks ({', '.join(self.tasks)})")
+            labelled |= set(src.tasks)
+        orphan = [t for t in self.tasks if t not in labelled]
+        if orphan:
+            raise ValueError(f"task(s) {', '.join(orphan)} are labelled by no source, so their "
+                             "heads could never learn; add them to a source's `tasks` or remove "
+                             "them")
+        sampling = self.data.sampling
+        if sampling is not None and sampling.mode == "weights" and sampling.weights:
+            drawn = {t for name, src in self.data.sources.items()
+                     if sampling.weights.get(name, 0.0) > 0 for t in src.tasks}
+            starved = [t for t in self.tasks if t not in drawn]
+            if starved:
+                raise ValueError(f"task(s) {', '.join(starved)} are labelled only by sources of "
+                                 "weight 0 (or not in data.sampling.weights), so training never "
+                                 "draws a row that labels them; give such a source a positive "
+                                 "weight")
+        return self
 
     @field_validator("tasks")
     @classmethod

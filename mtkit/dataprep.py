@@ -108,14 +108,40 @@ def has_augment(plan: Plan) -> bool:
     return type(plan.dataset).augment is not Dataset.augment
 
 
-def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
-    """Load, split and validate the plan's data; returns splits and the input specs."""
+def missing_labels(plan: Plan, task: str, rows: int) -> np.ndarray:
+    """``rows`` missing labels of ``task`` (-1 for class indices, NaN for values)."""
+    head = plan.tasks[task].head
+    shape = (rows, *head.label_shape())
+    if head.label_dtype == "int32":
+        return np.full(shape, -1, np.int32)
+    return np.full(shape, np.nan, np.float32)
+
+
+def _keep_labels(plan: Plan, arrays: Arrays, tasks: list[str]) -> Arrays:
+    """Labels of ``tasks`` as the dataset gave them; every other task missing."""
+    n = len(arrays)
+    labels = {t: arrays.labels[t] if t in tasks and t in arrays.labels
+              else missing_labels(plan, t, n) for t in plan.tasks}
+    return Arrays(inputs=arrays.inputs, labels=labels)
+
+
+def prepare(plan: Plan, only_tasks: list[str] | None = None) -> tuple[Splits, InputSpecs]:
+    """Load, split and validate the plan's data; returns splits and the input specs.
+
+    A task mixture (``data.sources``) prepares each source and joins them
+    (``mtkit.mixtures.prepare``); there, ``only_tasks`` are the tasks one source labels,
+    and every other task is set missing for its rows.
+    """
     from mtkit.tabular import prepare as tabular
 
+    if plan.sources and only_tasks is None:
+        from mtkit.mixtures.prepare import prepare_mixture
+
+        return prepare_mixture(plan)
     cfg = plan.config
     tabular.bind(plan)
     path = getattr(plan.dataset.params, "path", None)
-    source = f"dataset '{cfg.data.dataset}'" + (f" ({path})" if path else "")
+    source = f"dataset '{cfg.data.dataset_name}'" + (f" ({path})" if path else "")
     try:
         splits = plan.dataset.load(plan.task_infos, cfg.train.seed)
     except MtkitError:
@@ -131,6 +157,9 @@ def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
     if not isinstance(splits, Splits):
         raise DataError(f"{source}: load() returned {type(splits).__name__}, not mtkit.Splits; "
                         "the dataset plugin is broken.")
+    if only_tasks is not None:
+        splits = Splits(*(_keep_labels(plan, a, only_tasks) if a is not None else None
+                          for a in (splits.train, splits.val, splits.test)))
     train, val, test = splits.train, splits.val, splits.test
     for name, part in (("train", train), ("validation", val), ("test", test)):
         if part is not None:
@@ -148,7 +177,7 @@ def prepare(plan: Plan) -> tuple[Splits, InputSpecs]:
         val=_prepare_split(plan, val, "validation", source, nan_ok) if val is not None else None,
         test=_prepare_split(plan, test, "test", source, nan_ok) if test is not None else None,
     )
-    for name in plan.tasks:
+    for name in only_tasks if only_tasks is not None else plan.tasks:
         if not label_present(out.train.labels[name]).any():
             raise DataError(f"{source}: task '{name}' has no label at all in the training split "
                             "(every value is missing), so its head cannot learn; label some "

@@ -34,6 +34,7 @@ class Plan:
     trunk: Trunk
     tasks: dict[str, TaskPlan]
     weighting: Weighting
+    sources: dict[str, Any] | None = None  # a task mixture: name → mtkit.mixtures.Source
 
     @property
     def task_infos(self) -> list[TaskInfo]:
@@ -91,9 +92,17 @@ def resolve_plugins(config: Config, source: str = "<config>", registry: Registry
                         output_type=head.output_type, continuous=head.continuous)
         tasks[name] = TaskPlan(info=info, head=head, loss=loss, metrics=metrics)
 
-    dataset: Dataset = _instantiate(
-        reg, "dataset", config.data.dataset, config.data.params, "data.dataset", source
-    )
+    sources = None
+    if config.data.sources:
+        from mtkit.mixtures.sources import resolve_sources
+
+        sources = resolve_sources(config, lambda ref, params, where: _instantiate(
+            reg, "dataset", ref, params, where, source))
+        dataset: Dataset = next(iter(sources.values())).dataset
+    else:
+        dataset = _instantiate(
+            reg, "dataset", config.data.dataset, config.data.params, "data.dataset", source
+        )
     trunk: Trunk = _instantiate(
         reg, "trunk", config.trunk.type, config.trunk.params, "trunk.type", source
     )
@@ -105,7 +114,7 @@ def resolve_plugins(config: Config, source: str = "<config>", registry: Registry
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     return Plan(config=config, source=source, dataset=dataset, trunk=trunk, tasks=tasks,
-                weighting=weighting)
+                weighting=weighting, sources=sources)
 
 
 make_plan = resolve_plugins

@@ -46,7 +46,7 @@ class RunInfo:
                                     loss=type(t.loss).name, metrics=list(t.metrics),
                                     decode=t.head.decode_spec())
                    for name, t in plan.tasks.items()},
-            dataset={"name": plan.config.data.dataset, "decode": plan.dataset.decode_spec()},
+            dataset={"name": plan.config.data.dataset_name, "decode": plan.dataset.decode_spec()},
             sizes={s: len(a) for s, a in (("train", splits.train), ("val", splits.val),
                                           ("test", splits.test)) if a is not None},
         )

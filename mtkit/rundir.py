@@ -72,7 +72,8 @@ def read_json(path: str | Path) -> Any:
 
 
 def plot_curves(path: str | Path, history: list[dict[str, Any]]) -> Path:
-    """Per-task train/validation loss curves, one panel per task."""
+    """Per-task train/validation loss curves, one panel per task (a task mixture adds
+    each source's own validation loss, dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -87,6 +88,10 @@ def plot_curves(path: str | Path, history: list[dict[str, Any]]) -> Path:
         ax.plot(epochs, [h["train"][task]["loss"] for h in history], marker="o", label="train")
         if history and history[0].get("val"):
             ax.plot(epochs, [h["val"][task]["loss"] for h in history], marker="o", label="val")
+        for name, scores in (history[0].get("val_sources") or {}).items() if history else ():
+            if task in scores["tasks"] and len(history[0]["val_sources"]) > 1:  # a mixture
+                ax.plot(epochs, [h["val_sources"][name]["tasks"][task]["loss"] for h in history],
+                        linestyle="--", marker=".", label=f"val ({name})")
         ax.set_title(task)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")

@@ -47,7 +47,22 @@ def _score(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarra
         for m in task.metrics:
             row[m] = fns[m](y[present], preds[name][present]) if present.any() else float("nan")
         tasks[name] = row
-    return {"tasks": tasks, "dataset": plan.dataset.evaluate(labels, preds)}
+    return {"tasks": tasks, "dataset": _dataset_metrics(plan, labels, preds)}
+
+
+def _dataset_metrics(plan: Plan, labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]
+                     ) -> dict[str, Any]:
+    """The dataset plugin's own metrics. A task mixture has them per source only
+    (``mtkit.mixtures.evaluate``); a source scores them on the tasks it labels, and a
+    dataset whose metrics need tasks the source does not label gives none."""
+    if getattr(plan, "sources", None):
+        return {}
+    if not set(plan.tasks) < set(labels):  # not one source's share of a mixture's tasks
+        return plan.dataset.evaluate(labels, preds)
+    try:
+        return plan.dataset.evaluate({k: labels[k] for k in plan.tasks}, preds)
+    except (KeyError, ValueError, IndexError):
+        return {}
 
 
 def weighted_total(plan: Plan, scores: dict[str, Any]) -> float:

@@ -79,6 +79,29 @@ def _compare(onnx_scores: dict[str, Any], tf: dict[str, Any] | None) -> list[dic
     return rows
 
 
+def _per_source(plan: Any, splits: Any, split: str, predictor: Any, tf: dict | None
+                ) -> dict[str, list[dict[str, Any]]]:
+    """A task mixture: each source scored on its own split (rows named ``source/task``)."""
+    if not plan.sources:
+        return {}
+    import numpy as np
+
+    from mtkit.mixtures.sources import labelled_plan
+    from mtkit.scoring import score
+
+    key = {"validation": "val"}.get(split, split)
+    out = {}
+    for name, own in splits.sources.items():
+        arrays = getattr(own, key)
+        if arrays is None:
+            continue
+        inputs = {k: np.asarray(v) for k, v in arrays.inputs.items() if k in predictor.inputs}
+        scores = score(labelled_plan(plan, plan.sources[name]), arrays.labels,
+                       predictor.run(inputs), with_loss=False)
+        out[name] = _compare(scores, ((tf or {}).get("sources") or {}).get(name))
+    return out
+
+
 def evaluate(
     target: Annotated[Path, typer.Argument(help="A run directory (uses RUN/model.onnx) or an .onnx file.")],
     split: Annotated[str, typer.Option(help="test, val or train.")] = "test",
@@ -126,6 +149,8 @@ def evaluate(
         if tf is not None and tf.get("split") != SPLITS[split]:
             tf = None  # metrics.json covers another split: nothing to compare
         rows = _compare(scores, tf)
+        for name, src_rows in _per_source(plan, splits, SPLITS[split], predictor, tf).items():
+            rows += [{**r, "task": f"{name}/{r['task']}"} for r in src_rows]
         bad = [r for r in rows if r["delta"] is not None and math.isfinite(r["delta"])
                and abs(r["delta"]) > tolerance]
         if as_json:

@@ -37,7 +37,7 @@ def bind(plan: Plan) -> None:
     if not is_table(plan):
         if features is not None:
             raise ConfigError(f"{plan.source}: field 'features': dataset "
-                              f"'{plan.config.data.dataset}' does not read tables, so a feature "
+                              f"'{plan.config.data.dataset_name}' does not read tables, so a feature "
                               "schema does not apply; remove `features:` (it is for the csv, "
                               "parquet, table and dataframe datasets).")
         return

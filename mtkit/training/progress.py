@@ -61,4 +61,9 @@ class Progress:
             self.console.print(f"  {task}: {vals}", highlight=False)
         for k, v in metrics.get("dataset", {}).items():
             self.console.print(f"  {k}: {v:.4f}", highlight=False)
+        for name, scores in metrics.get("sources", {}).items():  # a task mixture
+            vals = [f"{t}.{k}={v:.4f}" for t, row in scores["tasks"].items()
+                    for k, v in row.items() if isinstance(v, float) and k != "loss"]
+            vals += [f"{k}={v:.4f}" for k, v in scores["dataset"].items() if isinstance(v, float)]
+            self.console.print(f"  source {name}: {' '.join(vals)}", highlight=False)
         sys.stderr.flush()

@@ -20,6 +20,7 @@ from mtkit.config import dump_config
 from mtkit.data import Splits, sample
 from mtkit.dataprep import InputSpecs
 from mtkit.errors import ConfigError
+from mtkit.mixtures.epoch_data import make_epoch_data
 from mtkit.planning import Plan
 from mtkit.run_info import RunInfo
 from mtkit.training.checkpoints import Checkpoints
@@ -62,7 +63,7 @@ class Trainer:
     history: list[dict[str, Any]]
     start_epoch: int
     step: Any = None
-    epoch_data: EpochData | None = None
+    epoch_data: EpochData | Any = None  # or MixtureEpochData (mtkit.mixtures)
     train_sample: Any = None
     global_step: int = 0
     epoch: int = 0
@@ -107,7 +108,7 @@ class Trainer:
         strategy, role = make_strategy(cfg.strategy, cfg.devices, cfg.worker_timeout)
         check_batch(cfg.batch_size, strategy.num_replicas_in_sync, plan.source)
         run = out if role.is_chief else Path(tempfile.mkdtemp(prefix="mtkit-worker-"))
-        epoch_data = EpochData(plan, splits.train)
+        epoch_data = make_epoch_data(plan, splits)
         spe = epoch_data.steps_per_epoch()
         with strategy.scope():
             assembled = build_model(plan, specs)
@@ -153,6 +154,15 @@ class Trainer:
         self.run.mkdir(parents=True, exist_ok=True)
         rundir.write_text(self.run / rundir.CONFIG, dump_config(self.plan.config))
         info = RunInfo.describe(self.plan, self.specs, self.splits)
+        if self.plan.sources:  # a task mixture: what each source is and holds
+            info.dataset["sources"] = {
+                name: {"dataset": src.dataset_ref, "tasks": src.tasks,
+                       "sizes": {k: len(a) for k in ("train", "val", "test")
+                                 if (a := getattr(self.splits.sources[name], k)) is not None}}
+                for name, src in self.plan.sources.items()}
+            info.dataset["sampling"] = {
+                "probabilities": self.epoch_data.probs,
+                "steps_per_epoch": self.epoch_data.steps_per_epoch()}
         info.distribution = {"strategy": type(self.strategy).__name__,
                              "replicas": int(self.strategy.num_replicas_in_sync),
                              "workers": self.role.num_workers}
@@ -219,6 +229,8 @@ class Trainer:
             record["val"] = val_scores["tasks"]
             record["val_dataset"] = val_scores["dataset"]
             record["val_loss"] = weighted_total(self.plan, val_scores)
+            if self.plan.sources:
+                record["val_sources"] = self.evaluate_sources("val")
         record["seconds"] = round(time.perf_counter() - t0, 3)
         record["train_seconds"] = round(train_seconds, 4)
         record["steps"] = steps.steps
@@ -233,4 +245,13 @@ class Trainer:
                                    "stopped_early": self.stopped_early}
         if final is not None:
             metrics.update(self.evaluate(final))
+            if self.plan.sources:
+                metrics["sources"] = self.evaluate_sources(
+                    "test" if s.test is not None else "val")
         return metrics
+
+    def evaluate_sources(self, split: str) -> dict[str, Any]:
+        """A task mixture: each source's scores on its own ``split`` (val/test)."""
+        from mtkit.mixtures.evaluate import evaluate_sources
+
+        return evaluate_sources(self.plan, self.model, self.splits.sources, split)

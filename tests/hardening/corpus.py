@@ -196,9 +196,32 @@ def _wider_validation_file(t: Path) -> list[str]:
     return train(t, changed("data.val_path", str(t / "v.npz"), npz_config(t)))
 
 
+MIXTURE: dict[str, Any] = {
+    **BASE,
+    "data": {"sources": {
+        "a": {"dataset": "synthetic", "rows": 60, "features": 3, "tasks": ["kind"]},
+        "b": {"dataset": "synthetic", "rows": 40, "features": 3, "tasks": ["value"]}}},
+    "tasks": {"kind": {"head": "classification", "classes": 3}, "value": {"head": "regression"}},
+}
+
+
 # ------------------------------------------------------------------------------- the table
 
 CASES: dict[str, Case] = {
+    # ---- task mixtures (docs/mixtures.md)
+    "mixture: a task no source labels": Case(
+        "are labelled by no source",
+        lambda t: train(t, changed("data.sources.b.tasks", ["kind"], MIXTURE)),
+        ("{t}/cfg.yaml", "value", "are labelled by no source")),
+    "mixture: all weights zero": Case(
+        "source weights are all 0",
+        lambda t: train(t, changed("data.sampling", {"mode": "weights",
+                                                      "weights": {"a": 0, "b": 0}}, MIXTURE)),
+        ("{t}/cfg.yaml", "source weights are all 0")),
+    "mixture: inputs disagree": Case(
+        "the sources' inputs disagree",
+        lambda t: train(t, changed("data.sources.b.features", 5, MIXTURE)),
+        ("source 'a'", "source 'b'", "the sources' inputs disagree")),
     # ---- config files
     "yaml syntax error": Case(
         "is not valid YAML", lambda t: train(t, "data: {dataset: synthetic\ntrunk: [\n"),

@@ -43,7 +43,7 @@ def attach(plan: Any, frame: Any, out: str) -> None:
 
     if not isinstance(plan.dataset, DataFrameDataset):
         raise ConfigError(f"{plan.source}: mtkit.train(..., data=frame) needs `data: {{dataset: "
-                          f"dataframe}}` in the config, not dataset '{plan.config.data.dataset}'.")
+                          f"dataframe}}` in the config, not dataset '{plan.config.data.dataset_name}'.")
     if not (hasattr(frame, "columns") and hasattr(frame, "iloc")):
         raise ConfigError(f"mtkit.train(..., data=...): expected a pandas DataFrame, got "
                           f"{type(frame).__name__}.")
