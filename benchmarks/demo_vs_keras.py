@@ -129,7 +129,7 @@ def _child(args: argparse.Namespace) -> None:
     print(json.dumps(keras_run(args.seed, args.budget)))
 
 
-def summarise(rows: list[dict], budget: float) -> dict:
+def summarise(rows: list[dict]) -> dict:
     out: dict = {}
     for side in ("keras", "mtkit"):
         acc = [r["sequence_accuracy"] for r in rows if r["side"] == side]
@@ -157,6 +157,9 @@ def main() -> dict:
     parser.add_argument("--child-keras", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.budget <= EXPORT_AND_PREDICT_ALLOWANCE:
+        parser.error(f"--budget must be more than {EXPORT_AND_PREDICT_ALLOWANCE:g} s (the time "
+                     "kept back for export and predict)")
     if args.child_keras:
         _child(args)
         return {}
@@ -181,7 +184,7 @@ def main() -> dict:
                   f"({k['train_seconds']} s)", flush=True)
     report = {"benchmark": "demo_vs_keras", "budget_seconds": args.budget,
               "seeds": args.seeds, "overrides": args.overrides, "rows": rows,
-              "summary": summarise(rows, args.budget),
+              "summary": summarise(rows),
               "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                           "load_average_1min": round(os.getloadavg()[0], 2)},
               "date": time.strftime("%Y-%m-%d")}

@@ -29,6 +29,19 @@ from mtkit.errors import ConfigError
 from mtkit.tabular.schema import FeatureSpec
 
 
+def _did_you_mean(name: str, known: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``known``, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown(what: str, name: str, known: tuple[str, ...]) -> str:
+    """The message for a name that is not one of ``known``, with the closest one."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown {what} '{name}'; {hint}known: {', '.join(known)}"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -74,9 +87,7 @@ class SamplingConfig(_Strict):
     @classmethod
     def _known_mode(cls, v: str) -> str:
         if v not in SAMPLING_MODES:
-            close = difflib.get_close_matches(v, SAMPLING_MODES, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise ValueError(f"unknown sampling mode '{v}'; {hint}known: {', '.join(SAMPLING_MODES)}")
+            raise ValueError(_unknown("sampling mode", v, SAMPLING_MODES))
         return v
 
     @model_validator(mode="after")
@@ -128,8 +139,7 @@ class DataConfig(_WithParams):
         if self.sampling and self.sampling.weights:
             unknown = [k for k in self.sampling.weights if k not in self.sources]
             if unknown:
-                close = difflib.get_close_matches(unknown[0], list(self.sources), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = _did_you_mean(unknown[0], self.sources)
                 raise ValueError(f"sampling.weights names source '{unknown[0]}'{hint}, which "
                                  f"is not in data.sources ({', '.join(self.sources)})")
         return self
@@ -253,9 +263,7 @@ class ScheduleConfig(_Strict):
     @classmethod
     def _known(cls, v: str) -> str:
         if v not in SCHEDULES:
-            close = difflib.get_close_matches(v, SCHEDULES, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise ValueError(f"unknown schedule '{v}'; {hint}known: {', '.join(SCHEDULES)}")
+            raise ValueError(_unknown("schedule", v, SCHEDULES))
         return v
 
     @model_validator(mode="after")
@@ -373,8 +381,7 @@ class Config(_Strict):
         for name, src in self.data.sources.items():
             for t in src.tasks:
                 if t not in self.tasks:
-                    close = difflib.get_close_matches(t, list(self.tasks), n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    hint = _did_you_mean(t, self.tasks)
                     raise ValueError(f"data.sources.{name}.tasks names task '{t}'{hint}, which "
                                      f"is not in tasks ({', '.join(self.tasks)})")
             labelled |= set(src.tasks)
@@ -457,8 +464,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         tasks = out.get("tasks")
         if len(path) > 2 and path[0] == "tasks" and path[2] != "head" \
                 and isinstance(tasks, dict) and path[1] not in tasks:  # a typo: a task, no head
-            close = difflib.get_close_matches(path[1], [str(k) for k in tasks], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = _did_you_mean(path[1], [str(k) for k in tasks])
             raise ConfigError(f"--set {text}: the config has no task '{path[1]}'{hint}; tasks: "
                               f"{', '.join(map(str, tasks))}. To add a task, give its head too "
                               f"(--set tasks.{path[1]}.head=...).")

@@ -114,7 +114,12 @@ def check_jit(plan: Plan, model: Any) -> None:
     cfg = plan.config.train
     if not (cfg.jit_compile and cfg.deterministic):
         return
-    pools = sorted({layer.name for layer in model._flatten_layers(include_self=False)
+    def walk(layer: Any) -> Any:  # nested models (a trunk sub-model) list their layers
+        for sub in getattr(layer, "layers", []):
+            yield sub
+            yield from walk(sub)
+
+    pools = sorted({layer.name for layer in walk(model)
                     if type(layer).__name__.startswith("MaxPooling")})
     if pools:
         raise MtkitError(

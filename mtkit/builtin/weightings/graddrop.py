@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mtkit.builtin.weightings._draws import next_seed, step_counter
 from mtkit.hookspecs import hookimpl
 from mtkit.plugin_types import TaskInfo, Weighting, WeightingMode
 
@@ -59,11 +60,8 @@ class GradDrop(Weighting):
     Params = GradDropParams
 
     def setup(self, tasks: list[TaskInfo]) -> None:
-        import tensorflow as tf
-
         super().setup(tasks)
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="graddrop_step",
-                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.step = step_counter("graddrop_step")
 
     def variables(self) -> dict[str, Any]:
         return {"graddrop_step": self.step}
@@ -76,9 +74,8 @@ class GradDrop(Weighting):
         local = tf.reduce_sum(grads * tf.sign(features)[None], axis=1)
         summed = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM,
                                                                 local)
-        seed = tf.stack([tf.constant(self.params.seed, tf.int64), self.step.read_value()])
-        self.step.assign_add(1)
-        uniform = tf.random.stateless_uniform(tf.shape(features)[1:], seed=seed,
+        uniform = tf.random.stateless_uniform(tf.shape(features)[1:],
+                                              seed=next_seed(self.params.seed, self.step),
                                               dtype=grads.dtype)
         return graddrop_gradient(grads, features, uniform, self.params.leak, summed)
 

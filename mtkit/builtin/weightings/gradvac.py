@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import Field
 
+from mtkit.builtin.weightings._draws import step_counter, task_orders
 from mtkit.builtin.weightings._gram import GradientParams, GramWeighting
 from mtkit.hookspecs import hookimpl
 from mtkit.plugin_types import TaskInfo
@@ -74,8 +75,7 @@ class GradVac(GramWeighting):
         super().setup(tasks)
         t = len(tasks)
         first = tf.VariableAggregation.ONLY_FIRST_REPLICA
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="gradvac_step",
-                                aggregation=first)
+        self.step = step_counter("gradvac_step")
         self.targets = tf.Variable(tf.zeros([t, t], tf.float64), trainable=False,
                                    name="gradvac_targets", aggregation=first)
 
@@ -83,12 +83,7 @@ class GradVac(GramWeighting):
         return {"gradvac_step": self.step, "gradvac_targets": self.targets}
 
     def orders(self) -> Any:
-        import tensorflow as tf
-
-        t = len(self.names)
-        seed = tf.stack([tf.constant(self.params.seed, tf.int64), self.step.read_value()])
-        self.step.assign_add(1)
-        return tf.argsort(tf.random.stateless_uniform([t, t], seed=seed), axis=1)
+        return task_orders(self.params.seed, self.step, len(self.names))
 
     def weights_from_gram(self, gram: Any, losses: Any, active: Any) -> Any:
         import tensorflow as tf

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
+from mtkit.builtin.weightings._draws import step_counter, task_orders
 from mtkit.builtin.weightings._gram import GradientParams, GramWeighting
 from mtkit.hookspecs import hookimpl
 from mtkit.plugin_types import TaskInfo
@@ -55,22 +56,14 @@ class PCGrad(GramWeighting):
     Params = PCGradParams
 
     def setup(self, tasks: list[TaskInfo]) -> None:
-        import tensorflow as tf
-
         super().setup(tasks)
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="pcgrad_step",
-                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.step = step_counter("pcgrad_step")
 
     def variables(self) -> dict[str, Any]:
         return {"pcgrad_step": self.step}
 
     def orders(self) -> Any:
-        import tensorflow as tf
-
-        t = len(self.names)
-        seed = tf.stack([tf.constant(self.params.seed, tf.int64), self.step.read_value()])
-        self.step.assign_add(1)
-        return tf.argsort(tf.random.stateless_uniform([t, t], seed=seed), axis=1)
+        return task_orders(self.params.seed, self.step, len(self.names))
 
     def weights_from_gram(self, gram: Any, losses: Any, active: Any) -> Any:
         import tensorflow as tf

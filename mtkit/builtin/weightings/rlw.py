@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mtkit.builtin.weightings._draws import next_seed, step_counter
 from mtkit.hookspecs import hookimpl
 from mtkit.plugin_types import TaskInfo, Weighting
 
@@ -37,12 +38,9 @@ class RLW(Weighting):
     Params = RLWParams
 
     def setup(self, tasks: list[TaskInfo]) -> None:
-        import tensorflow as tf
-
         super().setup(tasks)
         self.names = [t.name for t in tasks]
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="rlw_step",
-                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.step = step_counter("rlw_step")
 
     def variables(self) -> dict[str, Any]:
         return {"rlw_step": self.step}
@@ -51,9 +49,8 @@ class RLW(Weighting):
         """This step's ``(T,)`` weights: softmax of N(0, 1) draws over the present tasks."""
         import tensorflow as tf
 
-        seed = tf.stack([tf.constant(self.params.seed, tf.int64), self.step.read_value()])
-        self.step.assign_add(1)
-        eps = tf.random.stateless_normal([len(self.names)], seed=seed)
+        eps = tf.random.stateless_normal([len(self.names)],
+                                         seed=next_seed(self.params.seed, self.step))
         return rlw_weights(eps, tf.stack([present[n] for n in self.names]))
 
     def combine(self, losses: dict[str, Any], present: dict[str, Any]) -> Any:
