@@ -183,10 +183,12 @@ class TaskConfig(_WithParams):
     loss: LossConfig | None = Field(None, description="Loss; default: the head's own.")
     weight: float = Field(1.0, ge=0.0, description="Fixed weight used by `sum`.")
     metrics: list[str] | None = Field(None, description="Metrics; default: the head's.")
-    class_weight: list[float] | dict[int, float] | Literal["balanced"] | None = Field(
-        None, description="Per-class weights of the training loss (classification, binary, "
-        "multilabel): a list (one per class), {class: weight} (others 1), or 'balanced' "
-        "(n_labelled / (classes × count of the class), from the train split).")
+    class_weight: (list[float] | list[list[float]] | dict[int, float] | Literal["balanced"]
+                   | None) = Field(
+        None, description="Per-class weights of the training loss. classification, binary: a "
+        "list (one per class) or {class: weight} (others 1); multilabel: [[negative weight per "
+        "label], [positive weight per label]]; or 'balanced' (n_labelled / (2 or classes × "
+        "count of the class), from the train split; per label for multilabel).")
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of this task's head weights (default: "
         "train.learning_rate).")
@@ -197,6 +199,8 @@ class TaskConfig(_WithParams):
         values = v if isinstance(v, list) else list(v.values()) if isinstance(v, dict) else []
         if isinstance(v, list) and not v:
             raise ValueError("the list of class weights is empty; give one weight per class")
+        if values and isinstance(values[0], list):  # multilabel: (2, labels)
+            values = [w for row in values for w in row]
         if isinstance(v, dict) and any(k < 0 for k in v):
             raise ValueError("class indices must be 0 or more")
         if any(not math.isfinite(w) or w < 0 for w in values):

@@ -96,7 +96,9 @@ class Head(Plugin):
       ``decode_spec`` stores in exported models; the runtime imports that module (so it
       must not import TensorFlow, Keras or pydantic) from an installed plugin package;
     * generated data and likelihood-based weightings: ``synthetic_labels``, ``continuous``;
-    * per-class loss weights (``class_weight``): ``class_count``.
+    * per-class loss weights (``class_weight``): ``class_count`` (one class index per row)
+      or, for a multilabel output, ``label_shape`` (one 0/1 per label; the loss must
+      implement ``Loss.per_element``).
 
     ``label_dtype`` is ``int32`` (missing label = -1) or ``float32`` (missing = NaN).
     """
@@ -188,6 +190,16 @@ class Loss(Plugin):
 
     def per_example(self, y_true: Any, y_pred: Any) -> Any:
         raise NotImplementedError
+
+    def per_element(self, y_true: Any, y_pred: Any) -> Any:
+        """Optional: the loss of each label of a row, shape ``(batch, labels)``, before the
+        row's reduction (``per_example`` is then its mean over the labels).
+
+        Needed only for a multilabel ``class_weight``, which weighs each label's negative
+        and positive examples before that reduction; a loss without it (the default,
+        ``None``) is refused there with a clear error.
+        """
+        return None
 
 
 class WeightingMode(StrEnum):

@@ -284,6 +284,21 @@ CASES: dict[str, Case] = {
         "field 'weighting.weights'",
         lambda t: train(t, changed("weighting", {"type": "sum", "weights": {"knd": 1.0}})),
         ("field 'weighting.weights'", "'knd'")),
+    "multilabel class weights of the wrong shape": Case(
+        "a (2, labels) list",
+        lambda t: train(t, changed("tasks", {"tags": {"head": "multilabel", "classes": 3,
+                                                      "class_weight": [[1, 1, 1], [2, 2]]}})),
+        ("{t}/cfg.yaml", "field 'tasks.tags.class_weight'", "here (2, 3)")),
+    "multilabel class weights as one flat list": Case(
+        "a (2, labels) list",
+        lambda t: train(t, changed("tasks", {"tags": {"head": "multilabel", "classes": 3,
+                                                      "class_weight": [1, 2, 3]}})),
+        ("field 'tasks.tags.class_weight'", "per label and per value")),
+    "negative multilabel class weight": Case(
+        "class weights must be finite and 0 or more",
+        lambda t: train(t, changed("tasks", {"tags": {"head": "multilabel", "classes": 2,
+                                                      "class_weight": [[1, 1], [2, -1]]}})),
+        ("tasks.tags.class_weight", "class weights must be finite and 0 or more")),
     "metric the head lacks": Case(
         "has no metric", lambda t: train(t, changed("tasks.kind.metrics", ["f1"])),
         ("field 'tasks.kind.metrics'", "has no metric 'f1'")),

@@ -65,6 +65,80 @@ def test_balanced_class_weights_equal_scikit_learns():
     np.testing.assert_allclose(got, ref, rtol=1e-6)
 
 
+@pytest.mark.parametrize("loss_name", ["binary_crossentropy", "focal"])
+def test_multilabel_class_weights_match_a_hand_computation(loss_name):
+    """Each label's loss times its negative/positive weight, averaged over the labels of a
+    row, summed over labelled rows (a NaN row contributes exactly zero)."""
+    from mtkit.builtin.losses.binary_crossentropy import BinaryCrossentropy
+    from mtkit.builtin.losses.focal import Focal
+    from mtkit.training.masking import masked_sum_and_count
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.05, 0.95, size=(6, 3)).astype(np.float32)
+    y = (rng.uniform(size=(6, 3)) > 0.5).astype(np.float32)
+    y[[1, 4]] = np.nan
+    cw = np.array([[0.5, 1.0, 2.0], [3.0, 0.25, 1.5]], np.float32)
+    if loss_name == "focal":
+        loss, gamma = Focal(Focal.Params(gamma=2.0)), 2.0
+    else:
+        loss, gamma = BinaryCrossentropy(BinaryCrossentropy.Params()), 0.0
+    total, count = masked_sum_and_count(loss, y, p, cw)
+    expected = 0.0
+    for i in range(6):
+        if np.isnan(y[i]).any():
+            continue
+        p_t = np.where(y[i] == 1, p[i], 1 - p[i]).astype(np.float64)
+        elem = -((1 - p_t) ** gamma) * np.log(p_t)
+        expected += np.mean(elem * np.where(y[i] == 1, cw[1], cw[0]))
+    np.testing.assert_allclose(float(total), expected, rtol=1e-5)
+    assert float(count) == 4.0
+    # weights of 1 are the unweighted loss; an unlabelled batch contributes exactly zero
+    plain, _ = masked_sum_and_count(loss, y, p)
+    ones, _ = masked_sum_and_count(loss, y, p, np.ones((2, 3), np.float32))
+    np.testing.assert_allclose(float(ones), float(plain), rtol=1e-6)
+    total0, count0 = masked_sum_and_count(loss, np.full((6, 3), np.nan, np.float32), p, cw)
+    assert float(total0) == 0.0 and float(count0) == 0.0
+
+
+def test_which_losses_give_per_label_values():
+    """Multilabel class weights need ``Loss.per_element``; the contract's default is None."""
+    from mtkit.builtin.losses.binary_crossentropy import BinaryCrossentropy
+    from mtkit.builtin.losses.focal import Focal
+    from mtkit.builtin.losses.mse import MeanSquaredError
+    from mtkit.training.class_weights import _has_per_element
+
+    assert _has_per_element(BinaryCrossentropy(BinaryCrossentropy.Params()))
+    assert _has_per_element(Focal(Focal.Params()))
+    mse = MeanSquaredError(MeanSquaredError.Params())
+    assert not _has_per_element(mse) and mse.per_element(None, None) is None
+
+
+def test_balanced_multilabel_weights_equal_scikit_learns_per_label():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from mtkit.data import Arrays
+    from mtkit.training.class_weights import resolve_class_weights
+
+    y = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0], [np.nan] * 3, [1, 0, 1], [1, 0, 0]],
+                 np.float32)
+    cfg = _config({"m": {"head": "multilabel", "classes": 3, "class_weight": "balanced"}})
+    got = resolve_class_weights(mtkit.plan(cfg), Arrays(inputs={}, labels={"m": y}))["m"]
+    labelled = y[~np.isnan(y).any(axis=1)]
+    assert got.shape == (2, 3)
+    for j in range(3):
+        ref = compute_class_weight("balanced", classes=np.array([0.0, 1.0]), y=labelled[:, j])
+        np.testing.assert_allclose(got[:, j], ref, rtol=1e-6)
+
+
+def test_multilabel_class_weights_train_end_to_end(tmp_path):
+    tasks = {"m": {"head": "multilabel", "classes": 3, "class_weight": [[1, 1, 1], [2, 3, 4]]},
+             "c": {"head": "regression"}}
+    run = mtkit.train(_config(tasks, epochs=1), out=tmp_path / "run", quiet=True)
+    assert np.isfinite(run.history[0]["train"]["m"]["loss"])
+    info = json.loads((tmp_path / "run" / rundir.INFO).read_text())
+    assert info["training"]["class_weights"] == {"m": [[1.0, 1.0, 1.0], [2.0, 3.0, 4.0]]}
+
+
 def test_group_learning_rates_scale_one_sgd_step(tmp_path):
     """w(lr) = w0 - lr·g after one SGD step: with task a's rate 0.1, 0.2, 0.3 its head moves
     by equal differences, while the trunk and the other heads move exactly alike."""
@@ -118,6 +192,14 @@ def test_warm_start_into_a_bigger_config_with_a_frozen_trunk(tmp_path):
     ({"a": {"head": "classification", "classes": 3, "class_weight": {5: 2.0}}},
      "class 5 does not exist"),
     ({"m": {"head": "multilabel", "classes": 2, "class_weight": [1, 2]}},
+     "its class weights are per label and per value"),
+    ({"m": {"head": "multilabel", "classes": 3, "class_weight": [[1, 1, 1], [2, 2]]}},
+     "here (2, 3)"),
+    ({"m": {"head": "multilabel", "classes": 2, "class_weight": [[1, 1], [2, -1]]}},
+     "class weights must be finite and 0 or more"),
+    ({"a": {"head": "classification", "classes": 2, "class_weight": [[1, 1], [2, 2]]}},
+     "a list of lists is the multilabel form"),
+    ({"r": {"head": "regression", "class_weight": [1, 2]}},
      "class weights apply to heads whose label is one class per row"),
 ])
 def test_bad_class_weights_are_clean_errors(tmp_path, tasks, needle):

@@ -20,6 +20,14 @@ class BinaryCrossentropy(Loss):
         y_true = keras.ops.reshape(keras.ops.cast(y_true, y_pred.dtype), keras.ops.shape(y_pred))
         return keras.losses.binary_crossentropy(y_true, y_pred)
 
+    def per_element(self, y_true: Any, y_pred: Any) -> Any:
+        """Each label's cross-entropy (``per_example`` is their mean), for multilabel
+        class weights."""
+        import keras
+
+        y_true = keras.ops.reshape(keras.ops.cast(y_true, y_pred.dtype), keras.ops.shape(y_pred))
+        return keras.ops.binary_crossentropy(y_true, y_pred)
+
 
 @hookimpl
 def register_losses(register):

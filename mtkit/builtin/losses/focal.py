@@ -35,12 +35,22 @@ class Focal(Loss):
             p_t = ops.sum(onehot * p, axis=-1)
             loss = -ops.power(1.0 - p_t, gamma) * ops.log(p_t)
             return loss if self.params.alpha is None else self.params.alpha * loss
+        return ops.mean(self.per_element(y_true, y_pred), axis=-1)
+
+    def per_element(self, y_true: Any, y_pred: Any) -> Any:
+        """Each label's focal loss of a binary/multilabel row (``per_example`` is their
+        mean), for multilabel class weights."""
+        import keras
+        from keras import ops
+
+        eps = keras.config.epsilon()
+        p = ops.clip(y_pred, eps, 1.0 - eps)
         y = ops.reshape(ops.cast(y_true, p.dtype), ops.shape(p))
         p_t = y * p + (1.0 - y) * (1.0 - p)
-        loss = -ops.power(1.0 - p_t, gamma) * ops.log(p_t)
+        loss = -ops.power(1.0 - p_t, self.params.gamma) * ops.log(p_t)
         if self.params.alpha is not None:
             loss = loss * (y * self.params.alpha + (1.0 - y) * (1.0 - self.params.alpha))
-        return ops.mean(loss, axis=-1)
+        return loss
 
 
 @hookimpl
