@@ -94,6 +94,7 @@ class Trainer:
         from mtkit.assembly import build_model
         from mtkit.training.class_weights import resolve_class_weights
         from mtkit.training.distribute import check_batch, make_strategy
+        from mtkit.training.loss_scale import SharedLossScale
         from mtkit.training.optimizers import has_fixed_rate, make_optimizer
         from mtkit.training.param_groups import make_grouped
         from mtkit.training.step import StepParts, check_gradient_weighting, check_jit, make_train_step
@@ -114,9 +115,10 @@ class Trainer:
             assembled = build_model(plan, specs)
             check_gradient_weighting(plan, assembled.shared_variables)  # before any write
             check_jit(plan, assembled.model)
-            optimizer = make_grouped(
-                plan, make_optimizer(cfg, cfg.learning_rate, spe, cfg.mixed_precision),
-                assembled, lambda rate: make_optimizer(cfg, rate, spe))
+            optimizer = make_grouped(plan, make_optimizer(cfg, cfg.learning_rate, spe),
+                                     assembled, lambda rate: make_optimizer(cfg, rate, spe))
+            if cfg.mixed_precision:  # one loss scale in front of every group
+                optimizer = SharedLossScale(optimizer)
             plan.weighting.setup(plan.task_infos)
             if plan.weighting.mode == "shared_gradients":
                 plan.weighting.setup_shared([tuple(int(d) for d in v.shape)

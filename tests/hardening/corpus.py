@@ -280,6 +280,17 @@ CASES: dict[str, Case] = {
     "unknown weighting": Case(
         "did you mean", lambda t: train(t, changed("weighting", "dwaa")),
         ("unknown weighting 'dwaa'", "weighting.type", "did you mean 'dwa'")),
+    "compare: one task": Case(
+        "needs at least two tasks",
+        lambda t: ["compare", write(t, BASE), "--out", str(t / "cmp")],
+        ("field 'tasks'", "needs at least two tasks"), absent=("cmp",)),
+    "compare: a metric without a direction": Case(
+        "better higher or lower",
+        lambda t: ["compare", write(t, changed("tasks", {
+            "near": {"head": "gauge"}, "odd": {"head": "gauge", "metrics": ["wobble"]}})),
+            "--out", str(t / "cmp")],
+        ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
+         "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
     "weights for an unknown task": Case(
         "field 'weighting.weights'",
         lambda t: train(t, changed("weighting", {"type": "sum", "weights": {"knd": 1.0}})),
