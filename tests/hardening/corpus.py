@@ -150,6 +150,16 @@ def fake_run(t: Path, model: bytes | None = None) -> Path:
     return run
 
 
+def _other_trunk_run(t: Path) -> Path:
+    """A run folder holding a real (untrained) model.keras of BASE with a wider trunk."""
+    from mtkit.api import build_model
+
+    src = t / "src"
+    src.mkdir()
+    build_model(changed("trunk.units", [7])).save(src / "model.keras")
+    return src
+
+
 def zip_bytes(t: Path, files: dict[str, str]) -> bytes:
     p = t / "z.zip"
     with zipfile.ZipFile(p, "w") as z:
@@ -310,6 +320,26 @@ CASES: dict[str, Case] = {
         lambda t: train(t, changed("tasks", {"tags": {"head": "multilabel", "classes": 2,
                                                       "class_weight": [[1, 1], [2, -1]]}})),
         ("tasks.tags.class_weight", "class weights must be finite and 0 or more")),
+    "class weights of the wrong length": Case(
+        "weights given for the",
+        lambda t: train(t, changed("tasks.kind.class_weight", [1, 2])),
+        ("{t}/cfg.yaml", "field 'tasks.kind.class_weight'", "2 weights given for the 3 classes")),
+    "negative class weight": Case(
+        "class weights must be finite and 0 or more",
+        lambda t: train(t, changed("tasks.kind.class_weight", [1, -2, 1])),
+        ("field 'tasks.kind.class_weight'", "class weights must be finite and 0 or more")),
+    "learning rate for an unknown task": Case(
+        "the config has no task",
+        lambda t: train(t, BASE, "--set", "tasks.knd.learning_rate=0.1"),
+        ("--set tasks.knd.learning_rate=0.1", "no task 'knd'", "did you mean 'kind'")),
+    "init-from a run whose trunk differs": Case(
+        "none of the trunk's weights fits this model",
+        lambda t: train(t, BASE, "--init-from", str(_other_trunk_run(t))),
+        ("--init-from '{t}/src'", "none of the trunk's weights fits this model")),
+    "init-from a folder without a model": Case(
+        "no trained model there",
+        lambda t: train(t, BASE, "--init-from", str(t)),
+        ("--init-from '{t}'", "model.keras is missing")),
     "metric the head lacks": Case(
         "has no metric", lambda t: train(t, changed("tasks.kind.metrics", ["f1"])),
         ("field 'tasks.kind.metrics'", "has no metric 'f1'")),
