@@ -4,7 +4,8 @@ Every group whose rate differs from ``train.learning_rate`` gets its own optimiz
 configured type (a learning rate cannot be scaled into the gradients: Adam-like updates
 are invariant to the gradient's scale). ``GroupedOptimizer.apply_gradients`` hands each
 optimizer its own variables' gradients, so it works with every weighting mode (the step
-builds one (gradient, variable) list, whatever the mode) and under every strategy.
+builds one (gradient, variable) list, whatever the mode) and under every strategy; under
+mixed precision one ``SharedLossScale`` sits in front of all groups.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mtkit.errors import ConfigError
 from mtkit.planning import Plan
 
 
@@ -69,12 +69,7 @@ def group_rates(plan: Plan) -> dict[str, float]:
     cfg = plan.config
     default = cfg.train.learning_rate
     rates = {"trunk": cfg.trunk.learning_rate} | {k: t.learning_rate for k, t in cfg.tasks.items()}
-    out = {k: r for k, r in rates.items() if r is not None and r != default}
-    if out and cfg.train.mixed_precision:
-        raise ConfigError(f"{plan.source}: field 'train.mixed_precision': per-group learning "
-                          f"rates ({', '.join(sorted(out))}) cannot be combined with mixed "
-                          "precision yet (one loss scale per optimizer); drop one of them.")
-    return out
+    return {k: r for k, r in rates.items() if r is not None and r != default}
 
 
 def make_grouped(plan: Plan, main: Any, assembled: Any, make: Any) -> Any:
