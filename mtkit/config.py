@@ -164,6 +164,11 @@ class InputSpec(_Strict):
         return v
 
 
+OPTIMIZERS: dict[str, str] = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
+                              "rmsprop": "RMSprop"}
+"""Optimizer names a config may use → the ``keras.optimizers`` class each one builds."""
+
+
 class TrunkConfig(_WithParams):
     type: str = Field(description="Trunk plugin name (e.g. mlp, conv).")
     trainable: bool = Field(
@@ -171,7 +176,10 @@ class TrunkConfig(_WithParams):
         "--init-from, and its BatchNormalization layers run in inference mode.")
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of the trunk's weights (default: "
-        "train.learning_rate); its own optimizer of the same type.")
+        "train.learning_rate); its own optimizer (of type trunk.optimizer, default train.optimizer).")
+    optimizer: Literal[tuple(OPTIMIZERS)] | None = Field(  # type: ignore[valid-type]
+        None, description="Optimizer of the trunk's weights (default: train.optimizer), with "
+        "train's clipping, weight decay and schedule.")
 
 
 class LossConfig(_WithParams):
@@ -192,6 +200,9 @@ class TaskConfig(_WithParams):
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of this task's head weights (default: "
         "train.learning_rate).")
+    optimizer: Literal[tuple(OPTIMIZERS)] | None = Field(  # type: ignore[valid-type]
+        None, description="Optimizer of this task's head weights (default: train.optimizer), "
+        "with train's clipping, weight decay and schedule.")
 
     @field_validator("class_weight")
     @classmethod
@@ -287,10 +298,6 @@ class ScheduleConfig(_Strict):
             raise ValueError("step boundaries must be positive epochs in increasing order")
         return self
 
-
-OPTIMIZERS: dict[str, str] = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
-                              "rmsprop": "RMSprop"}
-"""Optimizer names a config may use → the ``keras.optimizers`` class each one builds."""
 
 TASK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_TASK_NAMES = {

@@ -279,6 +279,14 @@ class Weighting(Plugin):
 
     kind = "weighting"
     mode: ClassVar[str] = WeightingMode.LOSS
+    every: int = 1
+    """Steps per solve (``shared_gradients`` / ``feature_gradients`` methods whose update is
+    ``sum_t w_t g_t``). Above 1 the step runs the full method on every ``every``-th step
+    only, and in between one backward pass of ``sum_t w_t L_t`` with the weights of the last
+    solve (``held_weights``; in ``shared_gradients`` mode the heads keep their own
+    unweighted gradient). Such a plugin stores each solve's weights in a checkpointed
+    variable and returns a checkpointed int64 step count from ``period_counter`` that the
+    step advances, so ``--resume`` continues the period exactly."""
 
     def validate(self, tasks: list[TaskInfo]) -> None:
         """Check params against the tasks (no TensorFlow); raise ConfigError if unusable."""
@@ -315,6 +323,14 @@ class Weighting(Plugin):
     def feature_gradient(
         self, feature_grads: dict[str, Any], features: Any, present: dict[str, Any]
     ) -> Any:
+        raise NotImplementedError
+
+    def held_weights(self) -> dict[str, Any]:
+        """With ``every > 1``: the task weights of the last solve (scalar tensors)."""
+        raise NotImplementedError
+
+    def period_counter(self) -> Any:
+        """With ``every > 1``: the checkpointed int64 ``tf.Variable`` counting steps taken."""
         raise NotImplementedError
 
     def end_epoch(self, epoch: int, train_losses: dict[str, float]) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 from mtkit.config import OPTIMIZERS, TrainConfig
 
 
-def make_optimizer(cfg: TrainConfig, rate: float, steps_per_epoch: int) -> Any:
-    """``cfg.optimizer`` with peak rate ``rate`` (a group may have its own) on
-    ``cfg.schedule``. Mixed precision's loss scale is not here: one scale serves every
-    group (``loss_scale.SharedLossScale``)."""
+def make_optimizer(cfg: TrainConfig, rate: float, steps_per_epoch: int,
+                   kind: str | None = None) -> Any:
+    """Optimizer ``kind`` (default ``cfg.optimizer``) with peak rate ``rate`` on
+    ``cfg.schedule``: a parameter group may have its own kind and rate, and shares the
+    rest. Mixed precision's loss scale is not here: one scale serves every group
+    (``loss_scale.SharedLossScale``)."""
     import keras
 
     from mtkit.training.schedules import make_schedule
@@ -25,7 +27,7 @@ def make_optimizer(cfg: TrainConfig, rate: float, steps_per_epoch: int) -> Any:
         kwargs["weight_decay"] = cfg.weight_decay
     if cfg.ema is not None:
         kwargs.update(use_ema=True, ema_momentum=cfg.ema)
-    return getattr(keras.optimizers, OPTIMIZERS[cfg.optimizer])(
+    return getattr(keras.optimizers, OPTIMIZERS[kind or cfg.optimizer])(
         learning_rate=make_schedule(cfg, rate, steps_per_epoch), **kwargs)
 
 

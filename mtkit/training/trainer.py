@@ -115,8 +115,8 @@ class Trainer:
             assembled = build_model(plan, specs)
             check_gradient_weighting(plan, assembled.shared_variables)  # before any write
             check_jit(plan, assembled.model)
-            optimizer = make_grouped(plan, make_optimizer(cfg, cfg.learning_rate, spe),
-                                     assembled, lambda rate: make_optimizer(cfg, rate, spe))
+            optimizer = make_grouped(plan, make_optimizer(cfg, cfg.learning_rate, spe), assembled,
+                                     lambda rate, kind: make_optimizer(cfg, rate, spe, kind))
             if cfg.mixed_precision:  # one loss scale in front of every group
                 optimizer = SharedLossScale(optimizer)
             plan.weighting.setup(plan.task_infos)
@@ -171,10 +171,11 @@ class Trainer:
                              "replicas": int(self.strategy.num_replicas_in_sync),
                              "workers": self.role.num_workers}
         from mtkit.training.class_weights import describe
-        from mtkit.training.param_groups import group_rates
+        from mtkit.training.param_groups import group_optimizers, group_rates
 
         info.training = {"class_weights": describe(self.extra.get("class_weights") or {}),
                          "learning_rates": group_rates(self.plan),
+                         "optimizers": group_optimizers(self.plan),
                          "trunk_trainable": self.plan.config.trunk.trainable}
         if self.specs.tabular is not None:
             from mtkit.tabular.run_files import record

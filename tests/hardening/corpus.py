@@ -340,6 +340,9 @@ CASES: dict[str, Case] = {
         "the config has no task",
         lambda t: train(t, BASE, "--set", "tasks.knd.learning_rate=0.1"),
         ("--set tasks.knd.learning_rate=0.1", "no task 'knd'", "did you mean 'kind'")),
+    "unknown optimizer for a task": Case(
+        "invalid config —", lambda t: train(t, changed("tasks.kind.optimizer", "sgdd")),
+        ("field 'tasks.kind.optimizer'", "'sgd'", "(got 'sgdd')")),
     "init-from a run whose trunk differs": Case(
         "none of the trunk's weights fits this model",
         lambda t: train(t, BASE, "--init-from", str(_other_trunk_run(t))),
