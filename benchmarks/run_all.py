@@ -34,6 +34,7 @@ BENCHMARKS = {
     "serve": [],
     "tabular": [],
     "mixture_sampling": [],
+    "compare": [],
 }
 
 
@@ -205,6 +206,28 @@ def render_every() -> str:
     return "\n".join(out)
 
 
+def render_compare() -> str:
+    """`mtkit compare` on penguins and the digits: Δm per weighting (mean ± std over seeds)."""
+    cp = _load("compare")
+    if not cp:
+        return "No comparison figures yet: run `.venv/bin/python benchmarks/compare.py`."
+    out = [f"Measured {cp['measured']} on {cp['machine']}. Δm: mean relative change of each "
+           "task's test metric against its single-task baseline, signed so that positive is "
+           "better (%, mean ± std over seeds); see docs/compare.md.", ""]
+    for name, s in cp["setups"].items():
+        multi = {v: r for v, r in s["variants"].items() if r["delta_m"]}
+        out += [f"`{s['command']}`:", "", "| variant | Δm % | step ms |", "|---|---|---|"]
+        for v, r in multi.items():
+            step = f"{r['step_ms']:.2f}" if r["step_ms"] else "—"
+            out.append(f"| {v} | {r['delta_m']['mean']:+.2f} ± {r['delta_m']['std']:.2f} | "
+                       f"{step} |")
+        if s.get("note"):
+            out += ["", f"Reading: {s['note']}"]
+        out += ["", f"Full report: [compare_{name}.md](results/compare_{name}.md), "
+                f"![{name}](results/compare_{name}.png)", ""]
+    return "\n".join(out).rstrip()
+
+
 def update_block(path: Path, name: str, text: str) -> None:
     """Replace what stands between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
     body = path.read_text()
@@ -250,6 +273,7 @@ def render_readme() -> str:
     out += ["", gpu_summary()]
     out += ["", "## Serving (`serve.py`)", "", render_serve()]
     out += ["", "## Task mixtures (`mixture_sampling.py`)", "", render_mixtures()]
+    out += ["", "## Does multitask help? (`compare.py`)", "", render_compare()]
     out += ["", "## Gradient methods every k steps (`weighting_every.py`)", "", render_every()]
     return "\n".join(out) + "\n"
 
