@@ -331,7 +331,8 @@ class TrainConfig(_Strict):
         None, gt=0.0, description="Seconds of training; no epoch starts once they are spent.")
     diagnostics_rows: int = Field(
         0, ge=0, description="After each epoch, record per-task gradient norms and pairwise "
-        "cosines on the trunk (and loss-mode task weights) on this many fixed train rows; 0: off.")
+        "cosines on the trunk (and loss-mode task weights; a gated trunk's mean gate weight "
+        "per expert) on this many fixed train rows; 0: off.")
     seed: int = Field(0, ge=0, le=2**32 - 1,
                       description="Seeds data splits, shuffling, initialisation, dropout.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")

@@ -301,6 +301,14 @@ CASES: dict[str, Case] = {
             "--out", str(t / "cmp")],
         ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
          "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
+    "compare: a budget too small for one epoch": Case(
+        "too small to finish one epoch",
+        lambda t: ["compare", write(t, changed("tasks.level", {"head": "regression"},
+                                               changed("train", {"epochs": 2, "batch_size": 2,
+                                                                 "time_budget": 0.01}))),
+                   "--out", str(t / "cmp")],
+        ("field 'train.time_budget'", "too small to finish one epoch", "mtl-sum"),
+        absent=("cmp",)),
     "weights for an unknown task": Case(
         "field 'weighting.weights'",
         lambda t: train(t, changed("weighting", {"type": "sum", "weights": {"knd": 1.0}})),
