@@ -301,6 +301,10 @@ CASES: dict[str, Case] = {
             "--out", str(t / "cmp")],
         ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
          "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
+    "batch smaller than the weighting's samples": Case(
+        "independent samples, and batch_size is",
+        lambda t: train(t, changed("weighting", {"type": "modo"}, changed("train.batch_size", 2))),
+        ("{t}/cfg.yaml", "field 'train.batch_size'", "'modo'", "at least 3")),
     "weights for an unknown task": Case(
         "field 'weighting.weights'",
         lambda t: train(t, changed("weighting", {"type": "sum", "weights": {"knd": 1.0}})),
