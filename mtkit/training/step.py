@@ -28,6 +28,7 @@ class StepParts:
     optimizer: Any
     strategy: Any
     class_weights: dict[str, Any] = field(default_factory=dict)  # task → per-class weights
+    progress: Any = None  # train.time_budget: the agreed progress variable (see time_budget)
 
 
 def _all_reduce_sum(value: Any) -> Any:
@@ -332,6 +333,9 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
     inner = tf.function(replica_step, jit_compile=True) if jit_compile else replica_step
     strategy = parts.strategy
 
+    if parts.progress is not None:
+        return _timed_train_step(strategy, inner, parts.progress)
+
     @tf.function
     def train_step(batch):
         inputs, labels = batch
@@ -339,5 +343,32 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
         first = lambda d: {k: strategy.experimental_local_results(v)[0]  # noqa: E731
                            for k, v in d.items()}
         return first(values), first(counts)
+
+    return train_step
+
+
+def _timed_train_step(strategy: Any, inner: Any, progress: Any):
+    """``train_step(batch, proposed)``: every replica (of every worker) all-reduces the hosts'
+    proposed progress to its maximum and assigns it to ``progress`` before its update, so
+    the schedule over time and the stop decision see one value everywhere; returned third."""
+    import tensorflow as tf
+
+    def replica(inputs, labels, proposed):
+        ctx = tf.distribute.get_replica_context()
+        n = ctx.num_replicas_in_sync  # ReduceOp has no MAX: sum one slot per replica
+        slots = tf.one_hot(ctx.replica_id_in_sync_group, n, dtype=tf.float32) * proposed
+        agreed = tf.reduce_max(ctx.all_reduce(tf.distribute.ReduceOp.SUM, slots))
+        with tf.control_dependencies([progress.assign(agreed)]):
+            inputs = tf.nest.map_structure(tf.identity, inputs)
+        values, counts = inner(inputs, labels)
+        return values, counts, agreed
+
+    @tf.function
+    def train_step(batch, proposed):
+        inputs, labels = batch
+        values, counts, agreed = strategy.run(replica, args=(inputs, labels, proposed))
+        first = lambda d: {k: strategy.experimental_local_results(v)[0]  # noqa: E731
+                           for k, v in d.items()}
+        return first(values), first(counts), strategy.experimental_local_results(agreed)[0]
 
     return train_step

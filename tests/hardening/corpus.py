@@ -311,6 +311,15 @@ CASES: dict[str, Case] = {
     "override of an unknown field": Case(
         "invalid config —", lambda t: train(t, BASE, "--set", "train.epoch=3"),
         ("field 'train.epoch': unknown key",)),
+    "schedule over time without a time budget": Case(
+        "invalid config —",
+        lambda t: train(t, changed("train.schedule", {"type": "cosine", "over": "time"})),
+        ("{t}/cfg.yaml", "field 'train'", "set train.time_budget")),
+    "plateau schedule over time": Case(
+        "invalid config —",
+        lambda t: train(t, changed("train", {**BASE["train"], "time_budget": 5,
+                                             "schedule": {"type": "plateau", "over": "time"}})),
+        ("field 'train.schedule'", "'plateau' cannot run over time", "use over: steps")),
     "plugin package not installed": Case(
         "It is provided by the package",
         lambda t: train(t, changed("data", {"dataset": "multidigit"})),
