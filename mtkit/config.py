@@ -164,6 +164,11 @@ class InputSpec(_Strict):
         return v
 
 
+OPTIMIZERS: dict[str, str] = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
+                              "rmsprop": "RMSprop"}
+"""Optimizer names a config may use → the ``keras.optimizers`` class each one builds."""
+
+
 class TrunkConfig(_WithParams):
     type: str = Field(description="Trunk plugin name (e.g. mlp, conv).")
     trainable: bool = Field(
@@ -171,7 +176,10 @@ class TrunkConfig(_WithParams):
         "--init-from, and its BatchNormalization layers run in inference mode.")
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of the trunk's weights (default: "
-        "train.learning_rate); its own optimizer of the same type.")
+        "train.learning_rate); its own optimizer (of type trunk.optimizer, default train.optimizer).")
+    optimizer: Literal[tuple(OPTIMIZERS)] | None = Field(  # type: ignore[valid-type]
+        None, description="Optimizer of the trunk's weights (default: train.optimizer), with "
+        "train's clipping, weight decay and schedule.")
 
 
 class LossConfig(_WithParams):
@@ -192,6 +200,9 @@ class TaskConfig(_WithParams):
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of this task's head weights (default: "
         "train.learning_rate).")
+    optimizer: Literal[tuple(OPTIMIZERS)] | None = Field(  # type: ignore[valid-type]
+        None, description="Optimizer of this task's head weights (default: train.optimizer), "
+        "with train's clipping, weight decay and schedule.")
 
     @field_validator("class_weight")
     @classmethod
@@ -311,10 +322,6 @@ class ScheduleConfig(_Strict):
         return self
 
 
-OPTIMIZERS: dict[str, str] = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
-                              "rmsprop": "RMSprop"}
-"""Optimizer names a config may use → the ``keras.optimizers`` class each one builds."""
-
 TASK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_TASK_NAMES = {
     "source": "every row of `mtkit predict` output names its input in the field 'source'",
@@ -344,7 +351,8 @@ class TrainConfig(_Strict):
         "training stops at the first step that starts once they are spent, even mid-epoch.")
     diagnostics_rows: int = Field(
         0, ge=0, description="After each epoch, record per-task gradient norms and pairwise "
-        "cosines on the trunk (and loss-mode task weights) on this many fixed train rows; 0: off.")
+        "cosines on the trunk (and loss-mode task weights; a gated trunk's mean gate weight "
+        "per expert) on this many fixed train rows; 0: off.")
     seed: int = Field(0, ge=0, le=2**32 - 1,
                       description="Seeds data splits, shuffling, initialisation, dropout.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")

@@ -49,7 +49,10 @@ def label_present(y: np.ndarray) -> np.ndarray:
 
 
 def sample(arrays: Arrays, rows: int, seed: int = 0) -> Arrays:
-    """At most ``rows`` rows picked at random (seeded), kept in their original order."""
+    """At most ``rows`` rows picked at random (seeded), kept in their original order.
+    A streamed split (``mtkit.streaming``) gives its own bounded sample."""
+    if not isinstance(arrays, Arrays):
+        return arrays.sample(rows, seed)
     if len(arrays) <= rows:
         return arrays
     idx = np.sort(np.random.default_rng(seed).choice(len(arrays), rows, replace=False))

@@ -130,7 +130,8 @@ def prepare(plan: Plan, only_tasks: list[str] | None = None) -> tuple[Splits, In
 
     A task mixture (``data.sources``) prepares each source and joins them
     (``mtkit.mixtures.prepare``); there, ``only_tasks`` are the tasks one source labels,
-    and every other task is set missing for its rows.
+    and every other task is set missing for its rows. A dataset that streams (Parquet
+    shards) gives ``mtkit.streaming.data.StreamSplits`` instead of in-memory splits.
     """
     from mtkit.tabular import prepare as tabular
 
@@ -140,6 +141,10 @@ def prepare(plan: Plan, only_tasks: list[str] | None = None) -> tuple[Splits, In
         return prepare_mixture(plan)
     cfg = plan.config
     tabular.bind(plan)
+    from mtkit.streaming.prepare import prepare_stream, streams
+
+    if streams(plan):  # shards read in chunks, never all at once (docs/large-data.md)
+        return prepare_stream(plan)
     path = getattr(plan.dataset.params, "path", None)
     source = f"dataset '{cfg.data.dataset_name}'" + (f" ({path})" if path else "")
     try:

@@ -48,6 +48,14 @@ def example_plugin_env(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def gauge_plugin_env(tmp_path_factory) -> dict[str, str]:
+    """Environment with 'mtkit-gauge-plugin': a head whose metrics are lower-is-better
+    (spread), higher-is-better (closeness) and undeclared (wobble)."""
+    target = pip_install_target(tmp_path_factory.mktemp("site_gauge"), "mtkit-gauge-plugin")
+    return {"PYTHONPATH": str(target)}
+
+
+@pytest.fixture(scope="session")
 def troubled_plugins_env(tmp_path_factory) -> dict[str, str]:
     """Environment with a colliding, a broken, an unknown-hook, a wrong-type and an
     other-API-version plugin."""

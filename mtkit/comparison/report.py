@@ -13,30 +13,47 @@ import numpy as np
 from mtkit import rundir
 from mtkit.errors import ConfigError
 
-_DIRECTION = {"accuracy": 1, "auc": 1, "exact_match": 1, "r2": 1, "f1": 1,
-              "mae": -1, "mse": -1, "rmse": -1, "loss": -1}
-"""Fallback directions (+1: higher is better) for heads that do not declare theirs."""
-
 
 def metric_direction(plan: Any, task: str, metric: str) -> int:
-    head = plan.tasks[task].head
-    fn = getattr(head, "metric_direction", None)
-    d = fn(metric) if fn is not None else _DIRECTION.get(metric, 0)
-    return int(d or 0)
+    """+1 / -1 as the task's head declares it (``Head.metric_direction``), 0 if it does not;
+    a task without metrics is judged by its loss (lower is better)."""
+    if metric == "loss":
+        return -1
+    return int(plan.tasks[task].head.metric_direction(metric) or 0)
 
 
 def primary_metric(plan: Any, task: str) -> str:
     return plan.tasks[task].metrics[0] if plan.tasks[task].metrics else "loss"
 
 
+def _provider(head: Any) -> str:
+    from mtkit.registry import get_registry
+
+    for e in get_registry().entries:
+        if e.kind == "head" and e.cls is type(head):
+            return e.provider
+    return "?"
+
+
 def check_directions(plan: Any, source: str) -> None:
+    """Δm signs each task's change by its metric's direction: refuse a metric whose head
+    does not declare one, before anything trains (a guessed sign would flip the verdict)."""
     for task in plan.tasks:
         m = primary_metric(plan, task)
-        if m != "loss" and metric_direction(plan, task, m) == 0:
+        if metric_direction(plan, task, m) == 0:
+            head = plan.tasks[task].head
             raise ConfigError(
-                f"{source}: field 'tasks.{task}.metrics': Δm needs to know whether '{m}' is "
-                "better higher or lower, and its head does not say; list a metric with a "
-                "direction first (e.g. accuracy, mae), or declare it in the head plugin.")
+                f"{source}: field 'tasks.{task}.metrics': Δm needs to know whether metric "
+                f"'{m}' is better higher or lower, and head '{head.name}' (plugin package "
+                f"'{_provider(head)}') does not declare it. Fix: list a metric with a "
+                "direction first for this task (e.g. "
+                f"{_directed(head)}), or mark the metric's function in the head plugin with "
+                "@mtkit.metrics.higher_is_better or @mtkit.metrics.lower_is_better.")
+
+
+def _directed(head: Any) -> str:
+    names = [n for n in head.metric_functions() if head.metric_direction(n)]
+    return ", ".join(names) if names else "loss"
 
 
 def delta_m(multi: dict[str, float], single: dict[str, float], directions: dict[str, int]) -> float:
@@ -65,8 +82,7 @@ def _run_numbers(run: Path, tasks: list[str], metrics: dict[str, str]) -> dict[s
 def build_report(out: Path, variants: list[Any], seeds: list[int], plan: Any) -> dict[str, Any]:
     tasks = list(plan.tasks)
     metrics = {t: primary_metric(plan, t) for t in tasks}
-    directions = {t: (metric_direction(plan, t, metrics[t]) if metrics[t] != "loss" else -1)
-                  for t in tasks}
+    directions = {t: metric_direction(plan, t, metrics[t]) for t in tasks}
     runs = {v.name: {s: _run_numbers(out / "runs" / v.run_name(s), tasks, metrics)
                      for s in seeds} for v in variants}
     single = {s: {t: runs[f"single-{t}"][s]["metrics"][t] for t in tasks} for s in seeds}
@@ -120,7 +136,57 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {r['variant']} | {' | '.join(cells)} | {dm} | "
                      f"{r['wall_seconds']:.1f} | {step} |")
     lines += ["", "Ranking by Δm: " + " > ".join(report["ranking"]), ""]
+    lines += _experts_markdown(report)
     return "\n".join(lines)
+
+
+def expert_usage(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """{variant: the gates' mean weight per expert at the last epoch, mean over seeds};
+    empty for a trunk without gates."""
+    out = {}
+    for r in report["variants"]:
+        if r["kind"] != "multi":
+            continue
+        last = [d[-1]["experts"] for d in (r["diagnostics"] or {}).values()
+                if d and "experts" in d[-1]]
+        if not last:
+            continue
+        out[r["variant"]] = [
+            {"task": g["task"], "layer": g["layer"],
+             "experts": {e: float(np.mean([seed[i]["experts"][e] for seed in last]))
+                         for e in g["experts"]}}
+            for i, g in enumerate(last[0])]
+    return out
+
+
+def _experts_markdown(report: dict[str, Any]) -> list[str]:
+    usage = expert_usage(report)
+    if not usage:
+        return []
+    lines = ["## Expert utilisation", "",
+             "Mean gate weight of each expert over the diagnostics sample, last epoch, mean "
+             "over seeds (a row sums to 1; an expert near 0 everywhere is unused).", ""]
+    for variant, gates in usage.items():
+        experts = list(dict.fromkeys(e for g in gates for e in g["experts"]))
+        lines += [f"{variant}:", "", "| gate (task) | " + " | ".join(experts) + " |",
+                  "|---|" + "---|" * len(experts)]
+        for g in gates:
+            cells = [f"{g['experts'][e]:.3f}" if e in g["experts"] else "" for e in experts]
+            lines.append(f"| {g['layer']} ({g['task'] or 'shared'}) | {' | '.join(cells)} |")
+        lines.append("")
+    return lines
+
+
+def draw_experts(ax: Any, gates: list[dict[str, Any]], title: str) -> None:
+    """Heat map: one row per gate, one column per expert, the mean gate weight."""
+    experts = list(dict.fromkeys(e for g in gates for e in g["experts"]))
+    grid = np.array([[g["experts"].get(e, np.nan) for e in experts] for g in gates])
+    im = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(experts)), experts, rotation=60, fontsize=6, ha="right")
+    ax.set_yticks(range(len(gates)), [f"{g['layer']} ({g['task'] or 'shared'})" for g in gates],
+                  fontsize=6)
+    ax.set_title(title, fontsize=9)
+    ax.figure.colorbar(im, ax=ax)
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
@@ -131,7 +197,8 @@ def plot(report: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     multi = [r for r in report["variants"] if r["kind"] == "multi"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    usage = expert_usage(report)
+    fig, axes = plt.subplots(1, 4 if usage else 3, figsize=(20 if usage else 15, 4))
     names = [r["weighting"] for r in multi]
     axes[0].bar(names, [r["delta_m"]["mean"] for r in multi],
                 yerr=[r["delta_m"]["std"] for r in multi], color="tab:blue")
@@ -151,9 +218,12 @@ def plot(report: dict[str, Any], path: Path) -> None:
     axes[1].set_yscale("log")
     axes[2].set_title("mean pairwise gradient cosine")
     axes[2].axhline(0, color="k", lw=0.8)
-    for ax in axes[1:]:
+    for ax in axes[1:3]:
         ax.set_xlabel("epoch")
         ax.legend(fontsize=6)
+    if usage:
+        variant, gates = next(iter(usage.items()))
+        draw_experts(axes[3], gates, f"expert utilisation, {variant} (mean gate weight)")
     fig.tight_layout()
     rundir.atomic_write(path, lambda p: fig.savefig(p, dpi=90, format="png"))
     plt.close(fig)

@@ -71,9 +71,16 @@ class MixtureEpochData:
 
 
 def make_epoch_data(plan: Plan, splits: Any) -> Any:
-    """``MixtureEpochData`` for a mixture, else the plain ``EpochData``."""
+    """``MixtureEpochData`` for a mixture, ``StreamEpochData`` for streamed shards, else
+    the plain ``EpochData``."""
     if plan.sources:
         return MixtureEpochData(plan, splits)
+    from mtkit.streaming.data import StreamSplits
+
+    if isinstance(splits, StreamSplits):
+        from mtkit.streaming.pipeline import StreamEpochData
+
+        return StreamEpochData(plan, splits)
     from mtkit.training.epoch_data import EpochData
 
     return EpochData(plan, splits.train)

@@ -52,23 +52,31 @@ def nan_inputs(plan: Plan) -> frozenset[str]:
     return frozenset(k for k, s in resolved.features.items() if s.type == "numeric")
 
 
-def _feature(name: str, spec: Any, column: np.ndarray) -> FittedFeature:
-    if spec.type in STRING_TYPES:
-        counts = Categories()
-        counts.update(column)
-        vocab = counts.vocabulary(spec.top)
+def accumulator(spec: Any) -> Categories | Moments:
+    """The statistic a feature of this type is fitted with (fed in one or many chunks)."""
+    return Categories() if spec.type in STRING_TYPES else Moments()
+
+
+def fitted_feature(name: str, spec: Any, acc: Categories | Moments) -> FittedFeature:
+    """A fitted feature from its accumulated statistic (``accumulator``)."""
+    if isinstance(acc, Categories):
+        vocab = acc.vocabulary(spec.top)
         encoding = spec.encoding
         if encoding == "auto":
             encoding = "one_hot" if len(vocab) <= ONE_HOT_MAX or spec.type == "binary" else \
                 "embedding"
         dim = spec.embedding_dim or embedding_size(len(vocab) + 2) if encoding == "embedding" else 0
         return FittedFeature(name, spec.type, vocabulary=vocab, encoding=encoding,
-                             embedding_dim=dim, missing_rows=counts.missing)
-    moments = Moments()
-    moments.update(column)
-    mean, std = moments.result() if spec.type == "numeric" else (0.0, 1.0)
+                             embedding_dim=dim, missing_rows=acc.missing)
+    mean, std = acc.result() if spec.type == "numeric" else (0.0, 1.0)
     return FittedFeature(name, spec.type, mean=mean, std=std,
-                         missing_indicator=spec.missing_indicator, missing_rows=moments.missing)
+                         missing_indicator=spec.missing_indicator, missing_rows=acc.missing)
+
+
+def _feature(name: str, spec: Any, column: np.ndarray) -> FittedFeature:
+    acc = accumulator(spec)
+    acc.update(column)
+    return fitted_feature(name, spec, acc)
 
 
 def fit(plan: Plan, train: Arrays) -> FittedSchema:
@@ -76,6 +84,25 @@ def fit(plan: Plan, train: Arrays) -> FittedSchema:
     resolved: Resolved = plan.dataset.resolved
     features = {name: _feature(name, spec, train.inputs[name])
                 for name, spec in resolved.features.items()}
+    moments = {}
+    for task, tgt in resolved.targets.items():
+        if tgt.kind == "regression":
+            y = train.labels[task]
+            y = y.reshape(len(y), -1)
+            ok = label_present(y)
+            moments[task] = [Moments() for _ in range(y.shape[1])]
+            for j, m in enumerate(moments[task]):
+                m.update(y[ok, j])
+    fitted = fit_from(plan, resolved, features, moments)
+    fitted.frame = getattr(plan.dataset, "frame", None)  # an in-memory table: the run keeps it
+    return fitted
+
+
+def fit_from(plan: Plan, resolved: Resolved, features: dict[str, FittedFeature],
+             target_moments: dict[str, list[Moments]]) -> FittedSchema:
+    """The fitted schema from fitted features and each regression target's per-column
+    moments (accumulated in memory, or in one streaming pass: ``mtkit.streaming.stats``);
+    updates heads (learned class names) and losses (standardised targets)."""
     if plan.config.train.jit_compile and any(f.is_string for f in features.values()):
         raise ConfigError(f"{plan.source}: field 'train.jit_compile': the model looks categories "
                           "up in string tables, which XLA cannot compile; remove "
@@ -90,16 +117,8 @@ def fit(plan: Plan, train: Arrays) -> FittedSchema:
                                                                             "classes"):
                 tp.head.params.classes = len(tgt.labels)
         if tgt.kind == "regression":
-            y = train.labels[task]
-            y = y.reshape(len(y), -1)
-            ok = label_present(y)
-            cols = [Moments() for _ in range(y.shape[1])]
-            for j, m in enumerate(cols):
-                m.update(y[ok, j])
-            stats = [m.result() for m in cols]
+            stats = [m.result() for m in target_moments[task]]
             tgt.mean, tgt.std = [s[0] for s in stats], [s[1] for s in stats]
             standardise_loss(tp.loss, tgt.mean, tgt.std)
         targets[task] = tgt
-    fitted = FittedSchema(features=features, targets=targets, inferred=resolved.inferred)
-    fitted.frame = getattr(plan.dataset, "frame", None)  # an in-memory table: the run keeps it
-    return fitted
+    return FittedSchema(features=features, targets=targets, inferred=resolved.inferred)

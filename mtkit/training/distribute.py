@@ -137,15 +137,25 @@ def check_batch(batch_size: int, replicas: int, source: str) -> None:
         )
 
 
-def distribute(strategy: Any, make_global_batches: Any, role: Role) -> Any:
+def distribute(strategy: Any, make_global_batches: Any, role: Role,
+               make_local_batches: Any = None) -> Any:
     """Each input pipeline takes a strided slice of every global batch.
 
     Every worker builds the same stream of global batches (same seed), so replicas together
-    see exactly the rows a single device would see, in the same steps.
+    see exactly the rows a single device would see, in the same steps. Streamed shards
+    (``make_local_batches(pipeline, replicas_per_pipeline)``) are the exception under
+    multi-worker: each worker reads only its own shards and yields its share of every
+    global batch itself (one per-replica batch per local replica).
     """
     import tensorflow as tf
 
     replicas = strategy.num_replicas_in_sync
+    if make_local_batches is not None and role.num_workers > 1:
+        def own(ctx: tf.distribute.InputContext) -> Any:
+            per = max(1, replicas // ctx.num_input_pipelines)
+            return make_local_batches(ctx.input_pipeline_id, per)
+
+        return strategy.distribute_datasets_from_function(own)
 
     def global_batches() -> Any:
         # A last batch smaller than the replica count would leave a replica with no rows.

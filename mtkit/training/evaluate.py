@@ -31,4 +31,8 @@ def predict_arrays(model: Any, inputs: dict[str, np.ndarray], batch_size: int = 
 
 
 def evaluate_split(plan: Plan, model: Any, arrays: Arrays) -> dict[str, Any]:
+    if not isinstance(arrays, Arrays):  # a streamed split: predicted chunk by chunk
+        from mtkit.streaming.evaluate import evaluate_stream
+
+        return evaluate_stream(plan, model, arrays)
     return score(plan, arrays.labels, predict_arrays(model, arrays.inputs))

@@ -9,10 +9,11 @@ from mtkit.config import OPTIMIZERS, TrainConfig
 
 
 def make_optimizer(cfg: TrainConfig, rate: float, steps_per_epoch: int,
-                   mixed_precision: bool = False, progress: Any = None) -> Any:
-    """``cfg.optimizer`` with peak rate ``rate`` (a group may have its own) on
-    ``cfg.schedule`` (over time: reading ``progress``); wrapped in a LossScaleOptimizer
-    for mixed precision."""
+                   kind: str | None = None, progress: Any = None) -> Any:
+    """Optimizer ``kind`` (default ``cfg.optimizer``) with peak rate ``rate`` on
+    ``cfg.schedule`` (over time: reading ``progress``): a parameter group may have its own
+    kind and rate, and shares the rest. Mixed precision's loss scale is not here: one scale serves every group
+    (``loss_scale.SharedLossScale``)."""
     import keras
 
     from mtkit.training.schedules import make_schedule
@@ -26,9 +27,8 @@ def make_optimizer(cfg: TrainConfig, rate: float, steps_per_epoch: int,
         kwargs["weight_decay"] = cfg.weight_decay
     if cfg.ema is not None:
         kwargs.update(use_ema=True, ema_momentum=cfg.ema)
-    optimizer = getattr(keras.optimizers, OPTIMIZERS[cfg.optimizer])(
+    return getattr(keras.optimizers, OPTIMIZERS[kind or cfg.optimizer])(
         learning_rate=make_schedule(cfg, rate, steps_per_epoch, progress), **kwargs)
-    return keras.optimizers.LossScaleOptimizer(optimizer) if mixed_precision else optimizer
 
 
 def has_fixed_rate(cfg: TrainConfig) -> bool:

@@ -63,7 +63,7 @@ class Trainer:
     history: list[dict[str, Any]]
     start_epoch: int
     step: Any = None
-    epoch_data: EpochData | Any = None  # or MixtureEpochData (mtkit.mixtures)
+    epoch_data: EpochData | Any = None  # or MixtureEpochData, StreamEpochData
     train_sample: Any = None
     global_step: int = 0
     epoch: int = 0
@@ -95,6 +95,7 @@ class Trainer:
         from mtkit.assembly import build_model
         from mtkit.training.class_weights import resolve_class_weights
         from mtkit.training.distribute import check_batch, make_strategy
+        from mtkit.training.loss_scale import SharedLossScale
         from mtkit.training.optimizers import has_fixed_rate, make_optimizer
         from mtkit.training.param_groups import make_grouped
         from mtkit.training.step import StepParts, check_gradient_weighting, check_jit, make_train_step
@@ -117,9 +118,10 @@ class Trainer:
             check_gradient_weighting(plan, assembled.shared_variables)  # before any write
             check_jit(plan, assembled.model)
             optimizer = make_grouped(
-                plan, make_optimizer(cfg, cfg.learning_rate, spe, cfg.mixed_precision,
-                                     time_progress),
-                assembled, lambda rate: make_optimizer(cfg, rate, spe, progress=time_progress))
+                plan, make_optimizer(cfg, cfg.learning_rate, spe, progress=time_progress),
+                assembled, lambda rate, kind: make_optimizer(cfg, rate, spe, kind, time_progress))
+            if cfg.mixed_precision:  # one loss scale in front of every group
+                optimizer = SharedLossScale(optimizer)
             plan.weighting.setup(plan.task_infos)
             if plan.weighting.mode == "shared_gradients":
                 plan.weighting.setup_shared([tuple(int(d) for d in v.shape)
@@ -167,14 +169,17 @@ class Trainer:
             info.dataset["sampling"] = {
                 "probabilities": self.epoch_data.probs,
                 "steps_per_epoch": self.epoch_data.steps_per_epoch()}
+        if hasattr(self.splits, "describe"):  # streamed shards: which files, read how
+            info.dataset["streaming"] = self.splits.describe()
         info.distribution = {"strategy": type(self.strategy).__name__,
                              "replicas": int(self.strategy.num_replicas_in_sync),
                              "workers": self.role.num_workers}
         from mtkit.training.class_weights import describe
-        from mtkit.training.param_groups import group_rates
+        from mtkit.training.param_groups import group_optimizers, group_rates
 
         info.training = {"class_weights": describe(self.extra.get("class_weights") or {}),
                          "learning_rates": group_rates(self.plan),
+                         "optimizers": group_optimizers(self.plan),
                          "trunk_trainable": self.plan.config.trunk.trainable}
         if self.specs.tabular is not None:
             from mtkit.tabular.run_files import record
@@ -190,25 +195,34 @@ class Trainer:
         (and every few steps for a live progress bar), so the host never stalls the device."""
         from mtkit.training.distribute import distribute
 
-        data = distribute(self.strategy, lambda e=epoch: self.epoch_data.dataset(e), self.role)
+        local = getattr(self.epoch_data, "local_dataset", None)  # streamed: a worker's own shards
+        data = distribute(self.strategy, lambda e=epoch: self.epoch_data.dataset(e), self.role,
+                          None if local is None else lambda i, k, e=epoch: local(e, i, k))
         import tensorflow as tf
 
         live = self.progress is not None and self.progress.live
         timer = self.timer
         values_log, counts_log = [], []
-        for i, batch in enumerate(data):
-            if timer is None:
-                values, counts = self.step(batch)
-            else:  # the agreed progress is read each step: every worker stops at one step
-                values, counts, agreed = self.step(batch, tf.constant(timer.propose(), tf.float32))
-            values_log.append(values)
-            counts_log.append(counts)
-            if live and i % 10 == 0:
-                self.progress.advance({k: float(v) for k, v in values.items()},
-                                      steps=10 if i else 1)
-            if timer is not None and timer.step_done(float(agreed), epoch, i + 1):
-                self.stop_training = True
-                break
+        try:
+            for i, batch in enumerate(data):
+                if timer is None:
+                    values, counts = self.step(batch)
+                else:  # the agreed progress is read each step: every worker stops at one step
+                    values, counts, agreed = self.step(
+                        batch, tf.constant(timer.propose(), tf.float32))
+                values_log.append(values)
+                counts_log.append(counts)
+                if live and i % 10 == 0:
+                    self.progress.advance({k: float(v) for k, v in values.items()},
+                                          steps=10 if i else 1)
+                if timer is not None and timer.step_done(float(agreed), epoch, i + 1):
+                    self.stop_training = True
+                    break
+        except Exception:
+            failure = getattr(self.epoch_data, "failure", lambda: None)()
+            if failure is not None:  # a shard that broke mid-epoch: its own clear error
+                raise failure from None
+            raise
         tasks = list(self.plan.tasks)
         log = StepLog(first_step=self.global_step,
                       values={k: np.array([float(v[k]) for v in values_log]) for k in tasks},

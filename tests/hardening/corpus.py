@@ -150,6 +150,16 @@ def fake_run(t: Path, model: bytes | None = None) -> Path:
     return run
 
 
+def _other_trunk_run(t: Path) -> Path:
+    """A run folder holding a real (untrained) model.keras of BASE with a wider trunk."""
+    from mtkit.api import build_model
+
+    src = t / "src"
+    src.mkdir()
+    build_model(changed("trunk.units", [7])).save(src / "model.keras")
+    return src
+
+
 def zip_bytes(t: Path, files: dict[str, str]) -> bytes:
     p = t / "z.zip"
     with zipfile.ZipFile(p, "w") as z:
@@ -280,6 +290,25 @@ CASES: dict[str, Case] = {
     "unknown weighting": Case(
         "did you mean", lambda t: train(t, changed("weighting", "dwaa")),
         ("unknown weighting 'dwaa'", "weighting.type", "did you mean 'dwa'")),
+    "compare: one task": Case(
+        "needs at least two tasks",
+        lambda t: ["compare", write(t, BASE), "--out", str(t / "cmp")],
+        ("field 'tasks'", "needs at least two tasks"), absent=("cmp",)),
+    "compare: a metric without a direction": Case(
+        "better higher or lower",
+        lambda t: ["compare", write(t, changed("tasks", {
+            "near": {"head": "gauge"}, "odd": {"head": "gauge", "metrics": ["wobble"]}})),
+            "--out", str(t / "cmp")],
+        ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
+         "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
+    "compare: a budget too small for one epoch": Case(
+        "too small to finish one epoch",
+        lambda t: ["compare", write(t, changed("tasks.level", {"head": "regression"},
+                                               changed("train", {"epochs": 2, "batch_size": 2,
+                                                                 "time_budget": 0.01}))),
+                   "--out", str(t / "cmp")],
+        ("field 'train.time_budget'", "too small to finish one epoch", "mtl-sum"),
+        absent=("cmp",)),
     "weights for an unknown task": Case(
         "field 'weighting.weights'",
         lambda t: train(t, changed("weighting", {"type": "sum", "weights": {"knd": 1.0}})),
@@ -299,6 +328,29 @@ CASES: dict[str, Case] = {
         lambda t: train(t, changed("tasks", {"tags": {"head": "multilabel", "classes": 2,
                                                       "class_weight": [[1, 1], [2, -1]]}})),
         ("tasks.tags.class_weight", "class weights must be finite and 0 or more")),
+    "class weights of the wrong length": Case(
+        "weights given for the",
+        lambda t: train(t, changed("tasks.kind.class_weight", [1, 2])),
+        ("{t}/cfg.yaml", "field 'tasks.kind.class_weight'", "2 weights given for the 3 classes")),
+    "negative class weight": Case(
+        "class weights must be finite and 0 or more",
+        lambda t: train(t, changed("tasks.kind.class_weight", [1, -2, 1])),
+        ("field 'tasks.kind.class_weight'", "class weights must be finite and 0 or more")),
+    "learning rate for an unknown task": Case(
+        "the config has no task",
+        lambda t: train(t, BASE, "--set", "tasks.knd.learning_rate=0.1"),
+        ("--set tasks.knd.learning_rate=0.1", "no task 'knd'", "did you mean 'kind'")),
+    "unknown optimizer for a task": Case(
+        "invalid config —", lambda t: train(t, changed("tasks.kind.optimizer", "sgdd")),
+        ("field 'tasks.kind.optimizer'", "'sgd'", "(got 'sgdd')")),
+    "init-from a run whose trunk differs": Case(
+        "none of the trunk's weights fits this model",
+        lambda t: train(t, BASE, "--init-from", str(_other_trunk_run(t))),
+        ("--init-from '{t}/src'", "none of the trunk's weights fits this model")),
+    "init-from a folder without a model": Case(
+        "no trained model there",
+        lambda t: train(t, BASE, "--init-from", str(t)),
+        ("--init-from '{t}'", "model.keras is missing")),
     "metric the head lacks": Case(
         "has no metric", lambda t: train(t, changed("tasks.kind.metrics", ["f1"])),
         ("field 'tasks.kind.metrics'", "has no metric 'f1'")),
@@ -528,3 +580,78 @@ CASES: dict[str, Case] = {
         lambda t: (fake_run(t, b"x") / "config.yaml").unlink() or ["export", str(t / "run")],
         ("'{t}/run' has no config.yaml", "--no-check"), absent=("run/model.onnx",)),
 }
+
+
+# --------------------------------------------------------- streamed Parquet shards (issue 14)
+
+def _shards(t: Path, rows: tuple[int, ...] = (60, 50, 40), **data: Any) -> dict[str, Any]:
+    from tests.streaming.helpers import config, write_shards
+
+    write_shards(t / "shards", list(rows))
+    cfg = config(str(t / "shards"))
+    cfg["data"].update(data)
+    cfg["train"].update(epochs=1, steps_per_epoch=2)
+    return cfg
+
+
+def _odd_shard(t: Path, table: Any) -> list[str]:
+    import pyarrow.parquet as pq
+
+    cfg = _shards(t)
+    pq.write_table(table, t / "shards" / "part-009.parquet")
+    return train(t, cfg)
+
+
+def _without(column: str) -> Callable[[Path], list[str]]:
+    from tests.streaming.helpers import shard_table
+
+    return lambda t: _odd_shard(t, shard_table(30, 9).drop_columns([column]))
+
+
+def _text_column(t: Path) -> list[str]:
+    import pyarrow as pa
+
+    from tests.streaming.helpers import shard_table
+
+    table = shard_table(30, 9)
+    i = table.schema.get_field_index("x1")
+    return _odd_shard(t, table.set_column(i, "x1", pa.array(["a"] * 30)))
+
+
+def _truncated_shard(t: Path) -> list[str]:
+    cfg = _shards(t)
+    truncated(t / "shards" / "part-001.parquet", 0.6)
+    return train(t, cfg)
+
+
+STREAMING_CASES: dict[str, Case] = {
+    "streaming: a glob that matches nothing": Case(
+        "matches no file",
+        lambda t: train(t, _shards(t, path=str(t / "nowhere" / "*.parquet"))),
+        ("{t}/nowhere/*.parquet", "matches no file")),
+    "streaming: a folder without parquet files": Case(
+        "holds no .parquet files",
+        lambda t: (t / "empty").mkdir() or train(t, _shards(t, path=str(t / "empty"))),
+        ("{t}/empty", "holds no .parquet files")),
+    "streaming: a truncated shard": Case(
+        "cannot be read as Parquet", _truncated_shard,
+        ("{t}/shards/part-001.parquet", "cannot be read as Parquet", "truncated")),
+    "streaming: shards whose schemas disagree": Case(
+        "shards disagree", _text_column,
+        ("shards disagree", "'x1'", "{t}/shards/part-009.parquet", "{t}/shards/part-000.parquet")),
+    "streaming: a shard without a task column": Case(
+        "Every shard needs every feature and label column", _without("reg"),
+        ("{t}/shards/part-009.parquet", "'reg' (label column of task 'reg')")),
+    "streaming: a shard without a feature column": Case(
+        "every shard needs the same columns", _without("x2"),
+        ("{t}/shards/part-009.parquet", "'x2'", "every shard needs the same columns")),
+    "streaming: fewer shards than readers": Case(
+        "at least as many shards as workers",
+        lambda t: train(t, _shards(t, readers=4)),
+        ("3 train shard(s) for 4 readers", "at least as many shards as workers")),
+    "streaming: balanced class weights": Case(
+        "is not available for streamed data",
+        lambda t: train(t, changed("tasks.cls.class_weight", "balanced", _shards(t))),
+        ("tasks.cls.class_weight", "is not available for streamed data")),
+}
+CASES.update(STREAMING_CASES)

@@ -162,6 +162,28 @@ def test_group_learning_rates_scale_one_sgd_step(tmp_path):
     assert info["training"]["learning_rates"] == {"a": 0.3}
 
 
+def test_a_group_with_its_own_optimizer_takes_that_optimizers_step(tmp_path):
+    """After one step a head's update depends only on its own optimizer: task a with
+    {optimizer: sgd, learning_rate: 0.1} in an Adam run moves exactly as in an all-SGD run
+    at 0.1, while the trunk (Adam at 0.01 here) moves differently."""
+    runs = {}
+    for name, train, a in (("sgd", {"optimizer": "sgd", "learning_rate": 0.1}, {}),
+                           ("mixed", {"optimizer": "adam", "learning_rate": 0.01},
+                            {"optimizer": "sgd", "learning_rate": 0.1})):
+        cfg = _config({**TASKS, "a": {**TASKS["a"], **a}}, epochs=1, steps_per_epoch=1, **train)
+        cfg["trunk"]["batch_norm"] = False
+        runs[name] = _weights(mtkit.train(cfg, out=tmp_path / name, quiet=True).model)
+    head_a = [k for k in runs["sgd"] if k.startswith("a/")]
+    assert head_a
+    for k in head_a:
+        np.testing.assert_allclose(runs["mixed"][k], runs["sgd"][k], rtol=1e-6, atol=1e-7)
+    trunk = [k for k in runs["sgd"] if k.startswith("trunk/")]
+    assert any(not np.allclose(runs["mixed"][k], runs["sgd"][k]) for k in trunk)
+    info = json.loads((tmp_path / "mixed" / rundir.INFO).read_text())
+    assert info["training"]["optimizers"] == {"a": "sgd"}
+    assert info["training"]["learning_rates"] == {"a": 0.1}
+
+
 def test_warm_start_into_a_bigger_config_with_a_frozen_trunk(tmp_path):
     three = mtkit.train(_config(), out=tmp_path / "three", quiet=True)
     before = _weights(three.model)
