@@ -115,8 +115,10 @@ def test_budget_stops_mid_epoch_on_a_fake_clock(monkeypatch, tmp_path):
 
 
 def test_steps_schedule_with_a_budget_also_stops_mid_epoch(monkeypatch, tmp_path):
+    """(with a weighting solved every 2 steps: its two compiled steps both take the clock)"""
     _fake_clock(monkeypatch)
-    result = mtkit.train(_config(epochs=5, time_budget=4.0), out=tmp_path / "run", quiet=True)
+    cfg = {**_config(epochs=5, time_budget=4.0), "weighting": {"type": "pcgrad", "every": 2}}
+    result = mtkit.train(cfg, out=tmp_path / "run", quiet=True)
     assert [h["steps"] for h in result.history] == [4]
     assert result.metrics["time_budget"]["over"] == "steps"
     assert result.metrics["time_budget"]["final_learning_rate"] == pytest.approx(0.01)

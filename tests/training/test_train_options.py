@@ -10,8 +10,7 @@ import pytest
 
 import mtkit
 from mtkit.config import TrainConfig
-from mtkit.training.callbacks import Callback
-from tests.conftest import assert_clean_error, run_cli
+from tests.conftest import assert_clean_error, cut_training_after_first_epoch, run_cli
 from tests.training.test_task_control import _config, _weights
 
 SPE = 10  # steps per epoch in the formula tests
@@ -77,19 +76,10 @@ def test_cosine_restarts_follows_sgdr():
 def test_resume_mid_schedule_equals_a_straight_run(tmp_path, monkeypatch, schedule):
     """The run is cut after its first epoch (as an interruption would) and resumed with the
     same schedule: it must end where the uninterrupted run ends."""
-    from mtkit.training import loop
-
     cfg = _config(epochs=3, schedule=schedule)
     straight = mtkit.train(cfg, out=tmp_path / "straight", quiet=True)
-
-    class Cut(Callback):
-        def on_epoch_end(self, epoch, record):
-            self.trainer.stop_training = True
-
-    defaults = loop.default_callbacks
-    monkeypatch.setattr(loop, "default_callbacks", lambda t, q: [Cut(), *defaults(t, q)])
+    cut_training_after_first_epoch(monkeypatch)
     cut = mtkit.train(cfg, out=tmp_path / "cut", quiet=True)
-    monkeypatch.setattr(loop, "default_callbacks", defaults)
     assert len(cut.history) == 1
     resumed = mtkit.train(cfg, out=tmp_path / "cut", quiet=True, resume=True)
     a, b = _weights(straight.model), _weights(resumed.model)
