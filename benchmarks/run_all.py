@@ -28,6 +28,7 @@ BENCHMARKS = {
     "inference": [],
     "distributed": ["--repeats", "2"],
     "weighting": [],
+    "weighting_every": [],
     "multidigit_quality": [],
     "mmoe_synthetic": [],
     "serve": [],
@@ -107,6 +108,15 @@ def render_summary() -> str:
         r = d["ratio_to_1_replica"]
         lines.append("- **Replicas** (" + d["note"] + "): " + ", ".join(
             f"{k} ×{v:.2f}" for k, v in r.items()) + " step time.")
+    if (ev := _load("weighting_every")):
+        r = ev["ratio_to_sum"]
+        spans = []
+        for k in ev["every"]:
+            vals = [r[f"{m} (parameters, every {k})"] for m in ev["methods"]]
+            spans.append(f"every {k} ×{min(vals):.2f}–{max(vals):.2f}")
+        lines.append(f"- **Gradient methods, parameter mode** (6 tasks, {', '.join(ev['methods'])}) "
+                     f"vs `sum` per step: " + ", ".join(spans) + " (`every: k` solves for the "
+                     "weights every k steps).")
     if (tb := _load("tabular")):
         parts = []
         for task, r in tb["summary"].items():
@@ -193,6 +203,37 @@ def render_memory() -> str:
     return "\n".join(out)
 
 
+def render_every() -> str:
+    """The ``every: k`` step-time table (gradient methods in parameter mode vs ``sum``)."""
+    ev = _load("weighting_every")
+    if not ev:
+        return "No figures yet: run `.venv/bin/python benchmarks/weighting_every.py`."
+    ks = ev["every"]
+    out = [f"{ev['problem']}, batch {ev['batch_size']}, six tasks; step time / `sum` (one cached "
+           f"batch through mtkit's step, fastest of {ev['rounds']} interleaved rounds of "
+           f"{ev['steps_per_round']} steps; `sum` {ev['ms_per_step']['sum']:.1f} ms; "
+           f"{ev['machine']}, {ev['date']}). Goal ≤ 2×: met at every "
+           + (", ".join(str(k) for k in ev["goal"]["met_at"]) or "— (not met)") + ".", "",
+           "| method | " + " | ".join(f"every {k}" for k in ks) + " |",
+           "|---|" + "---|" * len(ks)]
+    for m in ev["methods"]:
+        out.append(f"| `{m}` | " + " | ".join(
+            f"{ev['ratio_to_sum'][f'{m} (parameters, every {k})']:.2f}×" for k in ks) + " |")
+    q = ev.get("quality_imbalance")
+    if q:
+        s = q["sum"]
+        out += ["", "Quality on the two-task imbalance problem (value RMSE / kind accuracy; "
+                f"`sum` {s['value_rmse']:.3f} / {s['kind_accuracy']:.3f}):", "",
+                "| method | " + " | ".join(f"every {k}" for k in ks) + " |",
+                "|---|" + "---|" * len(ks)]
+        for m in [m for m in ev["methods"] if f"{m} (parameters, every 1)" in q]:
+            cells = [q[f"{m} (parameters, every {k})"] for k in ks]
+            out.append(f"| `{m}` | " + " | ".join(
+                f"{c['value_rmse']:.3f} / {c['kind_accuracy']:.3f}" for c in cells) + " |")
+    out += ["", "![every k](results/weighting_every.png)"]
+    return "\n".join(out)
+
+
 def update_block(path: Path, name: str, text: str) -> None:
     """Replace what stands between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
     body = path.read_text()
@@ -238,6 +279,7 @@ def render_readme() -> str:
     out += ["", gpu_summary()]
     out += ["", "## Serving (`serve.py`)", "", render_serve()]
     out += ["", "## Task mixtures (`mixture_sampling.py`)", "", render_mixtures()]
+    out += ["", "## Gradient methods every k steps (`weighting_every.py`)", "", render_every()]
     out += ["", "## Large data (`memory.py`)", "", render_memory()]
     return "\n".join(out) + "\n"
 

@@ -174,6 +174,10 @@ class TrunkConfig(_WithParams):
     trainable: bool = Field(
         True, description="false freezes the trunk: its weights stay as built or as loaded by "
         "--init-from, and its BatchNormalization layers run in inference mode.")
+    freeze: list[str] | None = Field(
+        None, description="Freeze only the trunk layers whose names match one of these glob "
+        "patterns (e.g. [mlp_dense0, 'block1_*']); a frozen BatchNormalization runs in "
+        "inference mode. A pattern matching no layer is an error that lists the names.")
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of the trunk's weights (default: "
         "train.learning_rate); its own optimizer (of type trunk.optimizer, default train.optimizer).")
@@ -327,7 +331,8 @@ class TrainConfig(_Strict):
         None, gt=0.0, description="Seconds of training; no epoch starts once they are spent.")
     diagnostics_rows: int = Field(
         0, ge=0, description="After each epoch, record per-task gradient norms and pairwise "
-        "cosines on the trunk (and loss-mode task weights) on this many fixed train rows; 0: off.")
+        "cosines on the trunk (and loss-mode task weights; a gated trunk's mean gate weight "
+        "per expert) on this many fixed train rows; 0: off.")
     seed: int = Field(0, ge=0, le=2**32 - 1,
                       description="Seeds data splits, shuffling, initialisation, dropout.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when val_loss stalls.")

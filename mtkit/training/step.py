@@ -94,12 +94,14 @@ def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
     """Refuse a gradient weighting on a model whose tasks share no trainable parameters."""
     if plan.weighting.mode == WeightingMode.LOSS or shared_variables:
         return
-    if not plan.config.trunk.trainable:
+    if not plan.config.trunk.trainable or plan.config.trunk.freeze:
+        field = "trunk.trainable" if not plan.config.trunk.trainable else "trunk.freeze"
         raise MtkitError(
-            f"{plan.source}: field 'trunk.trainable': weighting '{plan.config.weighting.type}' "
+            f"{plan.source}: field '{field}': weighting '{plan.config.weighting.type}' "
             "balances the tasks' gradients on the shared (trunk) parameters, but the trunk is "
             "frozen, so no gradient reaches it; use a loss weighting (sum, uncertainty, dwa, rlw) "
-            "while the trunk is frozen, or set trunk.trainable: true.")
+            "while the trunk is frozen, or unfreeze it (trunk.trainable: true, fewer "
+            "trunk.freeze patterns).")
     raise MtkitError(
         f"{plan.source}: field 'weighting.type': weighting '{plan.config.weighting.type}' balances "
         f"the tasks' gradients on the shared (trunk) parameters, but trunk "
@@ -318,26 +320,40 @@ REPLICA_STEPS = {
 """One replica-step builder per weighting mode (the enum is declared in the contract)."""
 
 
-def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
-    """A ``tf.function`` taking one distributed batch; returns per-task values and counts.
-
-    Gradient weightings get *global* inputs on every replica (see each mode's builder), so
-    every replica computes the same combination, exactly as one device would on the whole
-    batch.
-    """
+def compile_step(replica_step: Any, strategy: Any, jit_compile: bool = False,
+                 after: Any = None):
+    """A ``tf.function`` taking one distributed batch: ``replica_step`` on every replica
+    (XLA-compiled with ``jit_compile``), then ``after()`` in cross-replica context (if
+    given); returns the first replica's per-task values and counts."""
     import tensorflow as tf
 
-    check_gradient_weighting(plan, parts.shared_variables)
-    replica_step = REPLICA_STEPS[WeightingMode(plan.weighting.mode)](plan, parts)
     inner = tf.function(replica_step, jit_compile=True) if jit_compile else replica_step
-    strategy = parts.strategy
 
     @tf.function
     def train_step(batch):
         inputs, labels = batch
         values, counts = strategy.run(inner, args=(inputs, labels))
+        if after is not None:
+            after()
         first = lambda d: {k: strategy.experimental_local_results(v)[0]  # noqa: E731
                            for k, v in d.items()}
         return first(values), first(counts)
 
     return train_step
+
+
+def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
+    """A callable taking one distributed batch; returns per-task values and counts.
+
+    Gradient weightings get *global* inputs on every replica (see each mode's builder), so
+    every replica computes the same combination, exactly as one device would on the whole
+    batch. A weighting with ``every > 1`` gets a ``PeriodicStep`` (solve, then reuse its
+    weights; ``mtkit.training.periodic_step``); otherwise this is one ``tf.function``.
+    """
+    check_gradient_weighting(plan, parts.shared_variables)
+    builder = REPLICA_STEPS[WeightingMode(plan.weighting.mode)]
+    if getattr(plan.weighting, "every", 1) > 1:
+        from mtkit.training.periodic_step import make_periodic_step
+
+        return make_periodic_step(plan, parts, builder, jit_compile)
+    return compile_step(builder(plan, parts), parts.strategy, jit_compile)

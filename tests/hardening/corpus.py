@@ -301,6 +301,14 @@ CASES: dict[str, Case] = {
             "--out", str(t / "cmp")],
         ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
          "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
+    "compare: a budget too small for one epoch": Case(
+        "too small to finish one epoch",
+        lambda t: ["compare", write(t, changed("tasks.level", {"head": "regression"},
+                                               changed("train", {"epochs": 2, "batch_size": 2,
+                                                                 "time_budget": 0.01}))),
+                   "--out", str(t / "cmp")],
+        ("field 'train.time_budget'", "too small to finish one epoch", "mtl-sum"),
+        absent=("cmp",)),
     "weights for an unknown task": Case(
         "field 'weighting.weights'",
         lambda t: train(t, changed("weighting", {"type": "sum", "weights": {"knd": 1.0}})),
@@ -335,6 +343,11 @@ CASES: dict[str, Case] = {
     "unknown optimizer for a task": Case(
         "invalid config —", lambda t: train(t, changed("tasks.kind.optimizer", "sgdd")),
         ("field 'tasks.kind.optimizer'", "'sgd'", "(got 'sgdd')")),
+    "freeze pattern that matches no layer": Case(
+        "matches no layer of the trunk",
+        lambda t: train(t, changed("trunk.freeze", ["mlp_dens0"])),
+        ("{t}/cfg.yaml", "field 'trunk.freeze'", "pattern 'mlp_dens0'",
+         "did you mean 'mlp_dense0'", "mlp_dense0")),
     "init-from a run whose trunk differs": Case(
         "none of the trunk's weights fits this model",
         lambda t: train(t, BASE, "--init-from", str(_other_trunk_run(t))),

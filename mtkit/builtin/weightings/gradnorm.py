@@ -67,8 +67,8 @@ class GradNorm(GramWeighting):
                                 name="gradnorm_seen", aggregation=first)
 
     def variables(self) -> dict[str, Any]:
-        return {"gradnorm_weights": self.weights, "gradnorm_initial_losses": self.initial_losses,
-                "gradnorm_seen": self.seen}
+        return {**super().variables(), "gradnorm_weights": self.weights,
+                "gradnorm_initial_losses": self.initial_losses, "gradnorm_seen": self.seen}
 
     def weights_from_gram(self, gram: Any, losses: Any, active: Any) -> Any:
         import tensorflow as tf

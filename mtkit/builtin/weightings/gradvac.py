@@ -80,7 +80,7 @@ class GradVac(GramWeighting):
                                    name="gradvac_targets", aggregation=first)
 
     def variables(self) -> dict[str, Any]:
-        return {"gradvac_step": self.step, "gradvac_targets": self.targets}
+        return {**super().variables(), "gradvac_step": self.step, "gradvac_targets": self.targets}
 
     def orders(self) -> Any:
         return task_orders(self.params.seed, self.step, len(self.names))

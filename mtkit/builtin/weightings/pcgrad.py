@@ -60,7 +60,7 @@ class PCGrad(GramWeighting):
         self.step = step_counter("pcgrad_step")
 
     def variables(self) -> dict[str, Any]:
-        return {"pcgrad_step": self.step}
+        return {**super().variables(), "pcgrad_step": self.step}
 
     def orders(self) -> Any:
         return task_orders(self.params.seed, self.step, len(self.names))
