@@ -174,6 +174,10 @@ class TrunkConfig(_WithParams):
     trainable: bool = Field(
         True, description="false freezes the trunk: its weights stay as built or as loaded by "
         "--init-from, and its BatchNormalization layers run in inference mode.")
+    freeze: list[str] | None = Field(
+        None, description="Freeze only the trunk layers whose names match one of these glob "
+        "patterns (e.g. [mlp_dense0, 'block1_*']); a frozen BatchNormalization runs in "
+        "inference mode. A pattern matching no layer is an error that lists the names.")
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of the trunk's weights (default: "
         "train.learning_rate); its own optimizer (of type trunk.optimizer, default train.optimizer).")

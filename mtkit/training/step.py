@@ -95,12 +95,14 @@ def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
     """Refuse a gradient weighting on a model whose tasks share no trainable parameters."""
     if plan.weighting.mode == WeightingMode.LOSS or shared_variables:
         return
-    if not plan.config.trunk.trainable:
+    if not plan.config.trunk.trainable or plan.config.trunk.freeze:
+        field = "trunk.trainable" if not plan.config.trunk.trainable else "trunk.freeze"
         raise MtkitError(
-            f"{plan.source}: field 'trunk.trainable': weighting '{plan.config.weighting.type}' "
+            f"{plan.source}: field '{field}': weighting '{plan.config.weighting.type}' "
             "balances the tasks' gradients on the shared (trunk) parameters, but the trunk is "
             "frozen, so no gradient reaches it; use a loss weighting (sum, uncertainty, dwa, rlw) "
-            "while the trunk is frozen, or set trunk.trainable: true.")
+            "while the trunk is frozen, or unfreeze it (trunk.trainable: true, fewer "
+            "trunk.freeze patterns).")
     raise MtkitError(
         f"{plan.source}: field 'weighting.type': weighting '{plan.config.weighting.type}' balances "
         f"the tasks' gradients on the shared (trunk) parameters, but trunk "

@@ -343,6 +343,11 @@ CASES: dict[str, Case] = {
     "unknown optimizer for a task": Case(
         "invalid config —", lambda t: train(t, changed("tasks.kind.optimizer", "sgdd")),
         ("field 'tasks.kind.optimizer'", "'sgd'", "(got 'sgdd')")),
+    "freeze pattern that matches no layer": Case(
+        "matches no layer of the trunk",
+        lambda t: train(t, changed("trunk.freeze", ["mlp_dens0"])),
+        ("{t}/cfg.yaml", "field 'trunk.freeze'", "pattern 'mlp_dens0'",
+         "did you mean 'mlp_dense0'", "mlp_dense0")),
     "init-from a run whose trunk differs": Case(
         "none of the trunk's weights fits this model",
         lambda t: train(t, BASE, "--init-from", str(_other_trunk_run(t))),
