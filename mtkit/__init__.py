@@ -20,6 +20,7 @@ _LAZY = {
     "Weighting": "mtkit.plugin_types",
     "Dataset": "mtkit.plugin_types",
     "TaskInfo": "mtkit.plugin_types",
+    "Gate": "mtkit.plugin_types",
     "Arrays": "mtkit.data",
     "Splits": "mtkit.data",
     "MtkitError": "mtkit.errors",

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from mtkit.plugin_types import KIND_TABLE, Head, Loss, Plugin, Weighting
+from mtkit.plugin_types import KIND_TABLE, Head, Loss, Plugin, Trunk, Weighting
 
 
 def _cell(text: str) -> str:
@@ -86,6 +86,11 @@ def facts(cls: type[Plugin]) -> list[tuple[str, str]]:
         return [("fits outputs", ", ".join(sorted(cls.accepts)) or "any")]
     if issubclass(cls, Weighting):
         return [("mode", cls.mode)]
+    if issubclass(cls, Trunk):
+        gated = cls.gates is not Trunk.gates
+        return [("features", "one per task" if cls.per_task_features else "one shared tensor"),
+                ("gates", "declared: diagnostics report expert utilisation" if gated
+                 else "none (not a gated trunk)")]
     return []
 
 

@@ -64,6 +64,22 @@ class TaskInfo:
     """The head's ``continuous``: a regression-like output (Gaussian-likelihood loss)."""
 
 
+@dataclass(frozen=True)
+class Gate:
+    """One softmax gate of a gated trunk, as ``Trunk.gates`` declares it.
+
+    ``layer`` names the layer inside the trunk whose output is the gate's weights,
+    shape ``(batch, len(experts))``, rows summing to 1; ``experts`` names what each column
+    weighs; ``task`` is the task whose features the gate mixes (None for a gate that feeds
+    a shared path, e.g. PLE's shared gate). Several tasks may name the same layer (OMoE's
+    one gate). Diagnostics average the weights over sampled rows: expert utilisation.
+    """
+
+    task: str | None
+    layer: str
+    experts: tuple[str, ...]
+
+
 class Trunk(Plugin):
     """Shared layers. ``build`` maps the model's symbolic inputs to features.
 
@@ -72,6 +88,9 @@ class Trunk(Plugin):
     ``per_task_features = True`` in the latter case. mtkit checks the declaration against
     what ``build`` returns, and plugins read it without building (an expert of a
     mixture-of-experts trunk must return one shared tensor).
+
+    A gated trunk also implements ``gates``, so diagnostics (``train.diagnostics_rows``,
+    ``mtkit compare``) can report how much each task uses each expert.
     """
 
     kind = "trunk"
@@ -79,6 +98,12 @@ class Trunk(Plugin):
 
     def build(self, inputs: dict[str, Any], tasks: list[TaskInfo]) -> Any:
         raise NotImplementedError
+
+    def gates(self, tasks: list[TaskInfo]) -> list[Gate]:
+        """The softmax gates ``build`` creates for these tasks (no TensorFlow needed);
+        default none. mtkit reads each gate's layer from the built trunk by name and refuses
+        a declared layer that is missing or whose output is not ``(batch, experts)``."""
+        return []
 
 
 class Head(Plugin):

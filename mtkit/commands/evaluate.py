@@ -138,13 +138,22 @@ def evaluate(
         if missing:
             raise MtkitError(f"config '{cfg}' has task(s) {', '.join(missing)} that model "
                              f"'{model}' does not output; pass the config of the run it came from.")
+        splits, _ = prepare(plan)  # first: a table's data teaches the heads their class names
         _check_same_tasks(plan, predictor, cfg, model)
-        splits, _ = prepare(plan)
         arrays = {"test": splits.test, "validation": splits.val, "train": splits.train}[SPLITS[split]]
         if arrays is None:
             raise MtkitError(f"the run's data has no {SPLITS[split]} split; choose another --split.")
-        inputs = {k: np.asarray(v) for k, v in arrays.inputs.items() if k in predictor.inputs}
-        scores = score(plan, arrays.labels, predictor.run(inputs), with_loss=False)
+
+        def run(x: dict) -> dict:
+            return predictor.run({k: np.asarray(v) for k, v in x.items() if k in predictor.inputs})
+
+        if hasattr(arrays, "chunks"):  # streamed shards: predicted chunk by chunk
+            from mtkit.streaming.evaluate import gather
+
+            labels, preds, _ = gather(arrays, run)
+            scores = score(plan, labels, preds, with_loss=False)
+        else:
+            scores = score(plan, arrays.labels, run(arrays.inputs), with_loss=False)
         tf = rundir.read_json(metrics_path) if metrics_path else None
         if tf is not None and tf.get("split") != SPLITS[split]:
             tf = None  # metrics.json covers another split: nothing to compare

@@ -41,6 +41,41 @@ def check_output(out: Path, model: Path, inputs: list[Path]) -> None:
                          "output. Move it away or choose another --out. Nothing was changed.")
 
 
+def _predict_parquet(predictor, path: Path, out: Path | None, chunk_rows: int) -> None:
+    """A table model over a Parquet file of any size: read ``chunk_rows`` rows, predict,
+    write their lines, repeat. ``--out`` is written to a temporary file renamed at the end,
+    so a failure part way leaves any earlier predictions file as it was."""
+    import os
+    import tempfile
+
+    from mtkit.tabular.readers import parquet_chunks
+
+    tmp = None
+    if out is not None:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp",
+                                    dir=out.parent if str(out.parent) else ".")
+        tmp = Path(name)
+        stream = os.fdopen(fd, "w", encoding="utf-8")
+    else:
+        stream = sys.stdout
+    rows = 0
+    try:
+        for table in parquet_chunks(str(path), chunk_rows):
+            preds = predictor.predict(table)
+            stream.write("".join(json.dumps({"source": f"{path}[{table.row_offset + i}]", **r})
+                                 + "\n" for i, r in enumerate(preds)))
+            rows += len(preds)
+        if tmp is not None:
+            stream.close()
+            os.replace(tmp, out)
+            tmp = None
+            typer.echo(f"wrote {rows} predictions to {out}", err=True)
+    finally:
+        if tmp is not None:
+            stream.close()
+            tmp.unlink(missing_ok=True)
+
+
 def predict(
     model: Annotated[Path, typer.Argument(help="An .onnx file written by `mtkit export`.")],
     inputs: Annotated[list[Path], typer.Argument(
@@ -52,6 +87,9 @@ def predict(
     provider: Annotated[str, typer.Option(help="auto, cpu, cuda or tensorrt.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Rows per onnxruntime call.")] = 256,
     scale: Annotated[float, typer.Option(help="Images: pixel value multiplier.")] = 1 / 255,
+    chunk_rows: Annotated[int, typer.Option(
+        min=1, help="A table model on a Parquet file: rows read, predicted and written at a "
+                    "time (memory stays bounded whatever the file's size).")] = 65536,
 ) -> None:
     """Predict with an exported model; one JSON object per example, decoded per task."""
 
@@ -67,6 +105,10 @@ def predict(
         if out is not None:
             check_output(out, model, inputs)
         predictor = Predictor(model, provider=provider, batch_size=batch_size)
+        if predictor.meta.tabular is not None and len(inputs) == 1 and \
+                inputs[0].suffix.lower() in (".parquet", ".pq"):
+            _predict_parquet(predictor, inputs[0], out, chunk_rows)  # bounded memory
+            return
         arrays, sources = load_inputs(inputs, predictor.inputs, predictor.tasks, scale,
                                       tabular=predictor.meta.tabular is not None)
         rows = predictor.predict(arrays)

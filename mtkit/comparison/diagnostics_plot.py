@@ -1,4 +1,5 @@
-"""``mtkit report RUN``: one run's diagnostics (see ``train.diagnostics_rows``) as a PNG."""
+"""``mtkit report RUN``: one run's diagnostics (see ``train.diagnostics_rows``) as a PNG:
+gradient norms, cosines, task weights and, for a gated trunk, expert utilisation."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def plot_run(run: Path) -> Path:
     import matplotlib.pyplot as plt
 
     epochs = [e for e, _ in diag]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    gates = diag[-1][1].get("experts")
+    fig, axes = plt.subplots(1, 4 if gates else 3, figsize=(20 if gates else 15, 4))
     tasks = list(diag[0][1]["grad_norm"])
     for t in tasks:
         axes[0].plot(epochs, [d["grad_norm"].get(t, np.nan) for _, d in diag], label=t)
@@ -40,9 +42,13 @@ def plot_run(run: Path) -> Path:
         for t in diag[0][1]["task_weight"]:
             axes[2].plot(epochs, [d["task_weight"].get(t, np.nan) for _, d in diag], label=t)
     axes[2].set_title("effective task weight (loss weightings)")
-    for ax in axes:
+    for ax in axes[:3]:
         ax.set_xlabel("epoch")
         ax.legend(fontsize=7)
+    if gates:
+        from mtkit.comparison.report import draw_experts
+
+        draw_experts(axes[3], gates, f"expert utilisation, epoch {epochs[-1]}")
     fig.tight_layout()
     out = run / "diagnostics.png"
     rundir.atomic_write(out, lambda p: fig.savefig(p, dpi=90, format="png"))

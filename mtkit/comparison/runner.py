@@ -28,14 +28,21 @@ class CompareResult:
 
 
 def _state(run: Path) -> str:
+    """``done``, ``resume`` (an epoch finished: continue from its checkpoint), ``restart``
+    (an mtkit run killed during its first epoch: nothing to keep, train it again) or
+    ``fresh``; anything else in the folder is refused rather than replaced."""
+    from mtkit.run_guard import foreign_entries, has_checkpoint, is_run
+
     if (run / rundir.METRICS).is_file():
         return "done"
     if (run / rundir.HISTORY).is_file():
         return "resume"
-    if run.exists() and any(run.iterdir()):
-        raise MtkitError(f"'{run}' exists but holds no finished or resumable run; it is not one "
-                         "of mtkit compare's runs (or it was damaged): move it away and rerun.")
-    return "fresh"
+    if not run.exists() or not any(run.iterdir()):
+        return "fresh"
+    if is_run(run) and not has_checkpoint(run) and not foreign_entries(run):
+        return "restart"
+    raise MtkitError(f"'{run}' exists but holds no finished or resumable run; it is not one "
+                     "of mtkit compare's runs (or it was damaged): move it away and rerun.")
 
 
 def compare(config: str | Path | dict[str, Any], weightings: list[str], seeds: list[int],
@@ -61,6 +68,11 @@ def compare(config: str | Path | dict[str, Any], weightings: list[str], seeds: l
 
     check_directions(next(iter(plans.values())), source)
     todo = [(v, s) for v in variants for s in seeds]
+    if any(_state(out / "runs" / v.run_name(s)) != "done" for v, s in todo):
+        from mtkit.comparison.budget import check_budget
+
+        check_budget({v.name: variant_config(raw, v, seeds[0]) for v in variants
+                      if v.task is None}, source)
     configs = out / "configs"
     configs.mkdir(parents=True, exist_ok=True)
     for v, s in todo:
@@ -81,8 +93,10 @@ def _train_here(out: Path, v: Variant, seed: int, quiet: bool) -> None:
     from mtkit import api
 
     run = out / "runs" / v.run_name(seed)
-    resume = _state(run) == "resume"
-    api.train(out / "configs" / f"{v.run_name(seed)}.yaml", run, resume=resume, quiet=quiet)
+    state = _state(run)
+    # restart: the run's own guard replaces it (staged beside it, swapped in when done)
+    api.train(out / "configs" / f"{v.run_name(seed)}.yaml", run, resume=state == "resume",
+              overwrite=state == "restart", quiet=quiet)
 
 
 def _train_processes(out: Path, pending: list[tuple[Variant, int]], jobs: int,
@@ -98,8 +112,9 @@ def _train_processes(out: Path, pending: list[tuple[Variant, int]], jobs: int,
             run = out / "runs" / v.run_name(s)
             cmd = [sys.executable, "-m", "mtkit.cli", "train",
                    str(out / "configs" / f"{v.run_name(s)}.yaml"), "--out", str(run), "--quiet"]
-            if _state(run) == "resume":
-                cmd.append("--resume")
+            state = _state(run)
+            if state in ("resume", "restart"):
+                cmd.append("--resume" if state == "resume" else "--overwrite")
             procs.append((v.run_name(s), subprocess.Popen(
                 cmd, env=env, stdout=subprocess.DEVNULL if quiet else None,
                 stderr=subprocess.PIPE, text=True)))

@@ -84,3 +84,12 @@ def with_lookups(schema: FittedSchema, core: Any, features_core: Any) -> tuple[A
     model = keras.Model(raw, core(ids), name="mtkit_model")
     features_model = keras.Model(raw, features_core(ids), name="mtkit_features")
     return model, features_model
+
+
+def core_inputs(model: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """What the core receives inside the full model for raw inputs ``raw``: each category
+    column through its ``lookup_<name>`` layer, numbers as they are (diagnostics probe the
+    core's trunk with these)."""
+    names = {layer.name for layer in model.layers}
+    return {k: model.get_layer(f"lookup_{k}")(v) if f"lookup_{k}" in names else v
+            for k, v in raw.items()}

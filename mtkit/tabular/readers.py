@@ -28,12 +28,14 @@ class RawTable:
     columns: dict[str, np.ndarray]
     source: str
     first_line: int | None = None  # line number of row 0 (CSV: 2), None: say "row N"
+    row_offset: int = 0  # a chunk of a larger file: rows before it
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0
 
     def where(self, i: int) -> str:
-        at = f"line {i + self.first_line}" if self.first_line is not None else f"row {i + 1}"
+        at = f"line {i + self.first_line}" if self.first_line is not None else \
+            f"row {i + 1 + self.row_offset}"
         return f"{self.source}, {at}"
 
     def take(self, index: np.ndarray) -> RawTable:
@@ -151,6 +153,32 @@ def _read_arrow(p: Path, source: str, fmt: str) -> RawTable:
     if table.num_rows == 0:
         raise DataError(f"{source} has no rows.")
     return RawTable(_columns(table), source, first_line=1 if fmt == "jsonl" else None)
+
+
+def parquet_chunks(path: str, rows: int) -> Any:
+    """A Parquet file as ``RawTable`` chunks of at most ``rows`` rows (bounded memory; rows
+    are named by their place in the file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = resolve_path(path)
+    source = f"parquet file '{path}'"
+    if not p.is_file():
+        raise DataError(f"{source} does not exist; check the path.")
+    offset = 0
+    try:
+        pf = pq.ParquetFile(p)
+        _check_names(list(pf.schema_arrow.names), source)
+        for batch in pf.iter_batches(batch_size=rows):
+            table = pa.Table.from_batches([batch])
+            yield RawTable(_columns(table), source, None, row_offset=offset)
+            offset += batch.num_rows
+    except (pa.ArrowInvalid, OSError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{source} cannot be read as parquet past row {offset} "
+                        f"({text[:300]}).") from None
+    if offset == 0:
+        raise DataError(f"{source} has no rows.")
 
 
 def read_table(path: str, delimiter: str = ",", fmt: str = "auto") -> RawTable:

@@ -1,11 +1,14 @@
-"""Per-group learning rates: ``trunk.learning_rate`` and ``tasks.<name>.learning_rate``.
+"""Per-group learning rates and optimizers: ``trunk.learning_rate`` / ``trunk.optimizer``
+and ``tasks.<name>.learning_rate`` / ``tasks.<name>.optimizer``.
 
-Every group whose rate differs from ``train.learning_rate`` gets its own optimizer of the
-configured type (a learning rate cannot be scaled into the gradients: Adam-like updates
-are invariant to the gradient's scale). ``GroupedOptimizer.apply_gradients`` hands each
-optimizer its own variables' gradients, so it works with every weighting mode (the step
-builds one (gradient, variable) list, whatever the mode) and under every strategy; under
-mixed precision one ``SharedLossScale`` sits in front of all groups.
+Every group whose rate or optimizer differs from ``train``'s gets its own optimizer (a
+learning rate cannot be scaled into the gradients: Adam-like updates are invariant to the
+gradient's scale); clipping, weight decay, EMA and the schedule's shape stay ``train``'s.
+
+``GroupedOptimizer.apply_gradients`` hands each optimizer its own variables' gradients, so
+it works with every weighting mode (the step builds one (gradient, variable) list, whatever
+the mode) and under every strategy; under mixed precision one ``SharedLossScale`` sits in
+front of all groups.
 """
 
 from __future__ import annotations
@@ -64,24 +67,38 @@ class GroupedOptimizer:
         return {f"group_{g.name}": g.optimizer for g in self.groups}
 
 
+def _sections(plan: Plan) -> dict[str, Any]:
+    cfg = plan.config
+    return {"trunk": cfg.trunk} | dict(cfg.tasks)
+
+
 def group_rates(plan: Plan) -> dict[str, float]:
     """{"trunk" or task: rate} for the groups whose rate differs from train.learning_rate."""
-    cfg = plan.config
-    default = cfg.train.learning_rate
-    rates = {"trunk": cfg.trunk.learning_rate} | {k: t.learning_rate for k, t in cfg.tasks.items()}
-    return {k: r for k, r in rates.items() if r is not None and r != default}
+    default = plan.config.train.learning_rate
+    return {k: s.learning_rate for k, s in _sections(plan).items()
+            if s.learning_rate is not None and s.learning_rate != default}
+
+
+def group_optimizers(plan: Plan) -> dict[str, str]:
+    """{"trunk" or task: optimizer name} for the groups whose optimizer differs from
+    train.optimizer."""
+    default = plan.config.train.optimizer
+    return {k: s.optimizer for k, s in _sections(plan).items()
+            if s.optimizer is not None and s.optimizer != default}
 
 
 def make_grouped(plan: Plan, main: Any, assembled: Any, make: Any) -> Any:
-    """``main`` alone when no group has its own rate; else a GroupedOptimizer.
-    ``make(rate)`` builds an optimizer of the configured type."""
-    rates = group_rates(plan)
-    if not rates:
+    """``main`` alone when no group has its own rate or optimizer; else a GroupedOptimizer.
+    ``make(rate, optimizer_name)`` builds an optimizer with the config's other settings."""
+    train = plan.config.train
+    rates, kinds = group_rates(plan), group_optimizers(plan)
+    if not rates and not kinds:
         return main
     groups = []
-    for name, rate in rates.items():
+    for name in [k for k in _sections(plan) if k in rates or k in kinds]:
+        rate, kind = rates.get(name, train.learning_rate), kinds.get(name, train.optimizer)
         variables = (assembled.shared_variables if name == "trunk"
                      else assembled.head_variables.get(name, []))
-        groups.append(Group(name=name, learning_rate=rate, optimizer=make(rate),
+        groups.append(Group(name=name, learning_rate=rate, optimizer=make(rate, kind),
                             variables=list(variables)))
     return GroupedOptimizer(main, groups)

@@ -162,6 +162,28 @@ def test_group_learning_rates_scale_one_sgd_step(tmp_path):
     assert info["training"]["learning_rates"] == {"a": 0.3}
 
 
+def test_a_group_with_its_own_optimizer_takes_that_optimizers_step(tmp_path):
+    """After one step a head's update depends only on its own optimizer: task a with
+    {optimizer: sgd, learning_rate: 0.1} in an Adam run moves exactly as in an all-SGD run
+    at 0.1, while the trunk (Adam at 0.01 here) moves differently."""
+    runs = {}
+    for name, train, a in (("sgd", {"optimizer": "sgd", "learning_rate": 0.1}, {}),
+                           ("mixed", {"optimizer": "adam", "learning_rate": 0.01},
+                            {"optimizer": "sgd", "learning_rate": 0.1})):
+        cfg = _config({**TASKS, "a": {**TASKS["a"], **a}}, epochs=1, steps_per_epoch=1, **train)
+        cfg["trunk"]["batch_norm"] = False
+        runs[name] = _weights(mtkit.train(cfg, out=tmp_path / name, quiet=True).model)
+    head_a = [k for k in runs["sgd"] if k.startswith("a/")]
+    assert head_a
+    for k in head_a:
+        np.testing.assert_allclose(runs["mixed"][k], runs["sgd"][k], rtol=1e-6, atol=1e-7)
+    trunk = [k for k in runs["sgd"] if k.startswith("trunk/")]
+    assert any(not np.allclose(runs["mixed"][k], runs["sgd"][k]) for k in trunk)
+    info = json.loads((tmp_path / "mixed" / rundir.INFO).read_text())
+    assert info["training"]["optimizers"] == {"a": "sgd"}
+    assert info["training"]["learning_rates"] == {"a": 0.1}
+
+
 def test_warm_start_into_a_bigger_config_with_a_frozen_trunk(tmp_path):
     three = mtkit.train(_config(), out=tmp_path / "three", quiet=True)
     before = _weights(three.model)
@@ -182,6 +204,26 @@ def test_warm_start_into_a_bigger_config_with_a_frozen_trunk(tmp_path):
             assert not np.array_equal(after[k], before[k]) or k.endswith("/1")
     first = four.history[0]["train"]
     assert first["a"]["loss"] < three.history[0]["train"]["a"]["loss"]  # warm, not from scratch
+
+
+def test_freeze_patterns_keep_only_the_matching_layers_as_loaded(tmp_path):
+    """Fine-tune the top of a warm-started trunk: the first Dense + BatchNorm (moving
+    statistics included) stay bit-identical to the source run, the second block trains."""
+    cfg = _config(epochs=1)
+    cfg["trunk"]["units"] = [8, 6]
+    src = _weights(mtkit.train(cfg, out=tmp_path / "src", quiet=True).model)
+    cfg["trunk"]["freeze"] = ["mlp_dense0", "mlp_bn0*"]
+    tuned = mtkit.train(cfg, out=tmp_path / "tuned", quiet=True, init_from=tmp_path / "src")
+    after = _weights(tuned.model)
+    frozen = [k for k in src if k.startswith(("trunk/mlp_dense0/", "trunk/mlp_bn0/"))]
+    trained = [k for k in src if k.startswith(("trunk/mlp_dense1/", "trunk/mlp_bn1/"))]
+    assert len(frozen) == 2 + 4 and len(trained) == 2 + 4  # kernel, bias; BN's 4 weights
+    for k in frozen:
+        np.testing.assert_array_equal(after[k], src[k], err_msg=k)
+    for k in trained:  # gamma, beta and the moving statistics all move
+        assert not np.array_equal(after[k], src[k]), k
+    names = {v.path for v in tuned.model.trainable_variables}
+    assert not any("mlp_dense0" in n or "mlp_bn0" in n for n in names)
 
 
 @pytest.mark.parametrize("tasks,needle", [

@@ -3,9 +3,12 @@
 On a fixed sample of training rows (the same every epoch), after the epoch's last step:
 per task, the norm of its loss gradient w.r.t. the trunk's variables; per pair of tasks,
 the cosine of those gradients (negative = conflict); and for loss-mode weightings, the
-weight each task effectively gets (d objective / d task loss). Stored in the history
+weight each task effectively gets (d objective / d task loss); for a gated trunk (one
+that implements ``Trunk.gates``), each gate's mean weight per expert (``experts``, see
+``expert_usage.py``). Stored in the history
 record under ``diagnostics``; ``mtkit report`` and ``mtkit compare`` plot them. Cost: one
-forward pass and one backward pass per task on the sample, once per epoch.
+forward pass and one backward pass per task on the sample, once per epoch (plus one
+trunk forward pass for the gates).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ def task_gradients(plan: Any, model: Any, shared: list[Any], inputs: dict[str, A
     for k, loss in losses.items():
         gs = tape.gradient(loss, shared)
         grads[k] = np.concatenate([np.zeros(int(np.prod(v.shape)), np.float64) if g is None
-                                   else np.asarray(g, np.float64).ravel()
+                                   # an embedding's gradient is IndexedSlices: densify
+                                   else np.asarray(tf.convert_to_tensor(g), np.float64).ravel()
                                    for g, v in zip(gs, shared, strict=True)])
     del tape
     return grads, losses
@@ -54,10 +58,14 @@ class Diagnostics(Callback):
     def __init__(self, rows: int) -> None:
         self.rows = rows
         self.data: Any = None
+        self.gates: Any = None
 
     def on_train_begin(self) -> None:
+        from mtkit.training.callbacks.expert_usage import gate_probe
+
         t = self.trainer
         self.data = sample(t.train_sample, self.rows, t.config.seed + 17)
+        self.gates = gate_probe(t.plan.trunk, t.plan.task_infos, t.model)
 
     def on_epoch_end(self, epoch: int, record: dict[str, Any]) -> None:
         import tensorflow as tf
@@ -80,4 +88,6 @@ class Diagnostics(Callback):
                 v.assign(state[k])
             out["task_weight"] = {k: float(g) if g is not None else 0.0
                                   for k, g in zip(values, dw, strict=True)}
+        if self.gates is not None:
+            out["experts"] = self.gates(inputs)
         record["diagnostics"] = out

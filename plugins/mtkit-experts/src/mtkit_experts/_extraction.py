@@ -13,13 +13,26 @@ from typing import Any
 
 from pydantic import Field
 
-from mtkit.plugin_types import TaskInfo
+from mtkit.plugin_types import Gate, TaskInfo
 from mtkit_experts._experts import Expert, GatedParams, build_expert, gate, mix
 
 
 class ExtractionParams(GatedParams):
     shared_experts: int = Field(2, ge=1, description="Experts shared by all tasks, per level.")
     task_experts: int = Field(1, ge=1, description="Experts owned by each task, per level.")
+
+
+def level_gates(params: ExtractionParams, tasks: list[TaskInfo], prefix: str,
+                with_shared_output: bool) -> list[Gate]:
+    """The gates ``extraction_level`` builds, in its column order (own experts, then shared)."""
+    shared = tuple(f"{prefix}shared_expert{i}" for i in range(params.shared_experts))
+    own = {t.name: tuple(f"{prefix}expert{i}_of_{t.name}" for i in range(params.task_experts))
+           for t in tasks}
+    gates = [Gate(t.name, f"{prefix}gate_{t.name}", own[t.name] + shared) for t in tasks]
+    if with_shared_output:
+        gates.append(Gate(None, f"{prefix}shared_gate",
+                          tuple(e for t in tasks for e in own[t.name]) + shared))
+    return gates
 
 
 def extraction_level(

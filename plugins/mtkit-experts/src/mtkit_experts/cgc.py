@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from mtkit.hookspecs import hookimpl
-from mtkit.plugin_types import TaskInfo, Trunk
+from mtkit.plugin_types import Gate, TaskInfo, Trunk
 from mtkit_experts._experts import check_gate_tasks, flat_features, resolve_expert
-from mtkit_experts._extraction import ExtractionParams, extraction_level
+from mtkit_experts._extraction import ExtractionParams, extraction_level, level_gates
 
 
 class CGC(Trunk):
@@ -33,6 +33,9 @@ class CGC(Trunk):
             prefix="", with_shared_output=False,
         )
         return features
+
+    def gates(self, tasks: list[TaskInfo]) -> list[Gate]:
+        return level_gates(self.params, tasks, prefix="", with_shared_output=False)
 
 
 @hookimpl

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from mtkit.hookspecs import hookimpl
-from mtkit.plugin_types import TaskInfo, Trunk
+from mtkit.plugin_types import Gate, TaskInfo, Trunk
 from mtkit_experts._experts import (
     GatedParams,
     build_expert,
@@ -47,6 +47,10 @@ class MMoE(Trunk):
                              f"gate_{t.name}"), outputs)
             for t in tasks
         }
+
+    def gates(self, tasks: list[TaskInfo]) -> list[Gate]:
+        experts = tuple(f"expert{i}" for i in range(self.params.experts))
+        return [Gate(t.name, f"gate_{t.name}", experts) for t in tasks]
 
 
 @hookimpl

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, PositiveInt
 
 from mtkit.hookspecs import hookimpl
-from mtkit.plugin_types import TaskInfo, Trunk
+from mtkit.plugin_types import Gate, TaskInfo, Trunk
 from mtkit_experts._experts import (
     ExpertParams,
     GateActivation,
@@ -47,6 +47,10 @@ class OMoE(Trunk):
         x = flat_features(inputs, "gate_input")
         mixed = mix(gate(x, p.experts, list(p.gate_hidden), p.gate_activation, "gate"), outputs)
         return {t.name: mixed for t in tasks}
+
+    def gates(self, tasks: list[TaskInfo]) -> list[Gate]:
+        experts = tuple(f"expert{i}" for i in range(self.params.experts))
+        return [Gate(t.name, "gate", experts) for t in tasks]  # one gate, shared by all
 
 
 @hookimpl

@@ -15,9 +15,9 @@ from pydantic import Field
 
 from mtkit.errors import MtkitError
 from mtkit.hookspecs import hookimpl
-from mtkit.plugin_types import TaskInfo, Trunk
+from mtkit.plugin_types import Gate, TaskInfo, Trunk
 from mtkit_experts._experts import UPPER_INPUT, check_gate_tasks, flat_features, resolve_expert
-from mtkit_experts._extraction import ExtractionParams, extraction_level
+from mtkit_experts._extraction import ExtractionParams, extraction_level, level_gates
 
 
 class PLEParams(ExtractionParams):
@@ -64,6 +64,11 @@ class PLE(Trunk):
             gate_inputs = features
             shared_inputs, shared_gate_input = {UPPER_INPUT: shared}, shared
         return features
+
+    def gates(self, tasks: list[TaskInfo]) -> list[Gate]:
+        levels = self.params.levels
+        return [g for level in range(1, levels + 1)
+                for g in level_gates(self.params, tasks, f"level{level}_", level < levels)]
 
 
 @hookimpl
