@@ -1,4 +1,5 @@
-"""Checkpoints of a run: model, optimizer, the weighting's state and the epoch number."""
+"""Checkpoints of a run: model, optimizer, the weighting's state, the epoch number and the
+seconds the run had used (``train.time_budget`` continues from them on resume)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ class Checkpoints:
         import tensorflow as tf
 
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.elapsed = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="elapsed")
         state = tf.Module()
         for k, v in weighting_vars.items():
             setattr(state, k, v)
         groups = optimizer.trackables() if hasattr(optimizer, "trackables") else {}
         main = getattr(optimizer, "main", optimizer)  # a GroupedOptimizer's default group
         self.ckpt = tf.train.Checkpoint(model=model, optimizer=main, weighting=state,
-                                        epoch=self.epoch, **groups)
+                                        epoch=self.epoch, elapsed=self.elapsed, **groups)
         self.manager = tf.train.CheckpointManager(self.ckpt, run / rundir.CHECKPOINTS,
                                                   max_to_keep=2)
 
@@ -44,6 +46,13 @@ class Checkpoints:
                 "checkpoint's files to resume from the one before."
             ) from None
         return int(self.epoch.numpy())
+
+    def elapsed_seconds(self) -> float:
+        """Seconds of training the restored checkpoint records (0: none recorded)."""
+        return float(self.elapsed.numpy())
+
+    def set_elapsed(self, seconds: float) -> None:
+        self.elapsed.assign(seconds)
 
     def save(self, epoch: int) -> None:
         self.epoch.assign(epoch)

@@ -301,6 +301,10 @@ CASES: dict[str, Case] = {
             "--out", str(t / "cmp")],
         ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
          "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
+    "batch smaller than the weighting's samples": Case(
+        "independent samples, and batch_size is",
+        lambda t: train(t, changed("weighting", {"type": "modo"}, changed("train.batch_size", 2))),
+        ("{t}/cfg.yaml", "field 'train.batch_size'", "'modo'", "at least 3")),
     "compare: a budget too small for one epoch": Case(
         "too small to finish one epoch",
         lambda t: ["compare", write(t, changed("tasks.level", {"head": "regression"},
@@ -368,6 +372,15 @@ CASES: dict[str, Case] = {
     "override of an unknown field": Case(
         "invalid config —", lambda t: train(t, BASE, "--set", "train.epoch=3"),
         ("field 'train.epoch': unknown key",)),
+    "schedule over time without a time budget": Case(
+        "invalid config —",
+        lambda t: train(t, changed("train.schedule", {"type": "cosine", "over": "time"})),
+        ("{t}/cfg.yaml", "field 'train'", "set train.time_budget")),
+    "plateau schedule over time": Case(
+        "invalid config —",
+        lambda t: train(t, changed("train", {**BASE["train"], "time_budget": 5,
+                                             "schedule": {"type": "plateau", "over": "time"}})),
+        ("field 'train.schedule'", "'plateau' cannot run over time", "use over: steps")),
     "plugin package not installed": Case(
         "It is provided by the package",
         lambda t: train(t, changed("data", {"dataset": "multidigit"})),
