@@ -34,6 +34,7 @@ BENCHMARKS = {
     "serve": [],
     "tabular": [],
     "mixture_sampling": [],
+    "memory": [],
     "compare": [],
 }
 
@@ -125,6 +126,14 @@ def render_summary() -> str:
                          f"({r['best']}) {fmt.format(r['baselines'][r['best']])}")
         lines.append(f"- **Tables** (palmerpenguins, raw CSV, {tb['seeds']} seeds, one multitask "
                      "model vs one scikit-learn model per task): " + "; ".join(parts) + ".")
+    if (mem := _load("memory")) and not mem.get("quick"):
+        r = mem["runs"]
+        lines.append(f"- **Large data** (streamed Parquet shards, one epoch): peak RSS "
+                     f"{r['stream_1m']['peak_rss_mb']:.0f} MB at 1M rows, "
+                     f"{r['stream_10m']['peak_rss_mb']:.0f} MB at 10M (×"
+                     f"{mem['rss_ratio_large_to_small']:.2f}, goal ≤ 1.2); streamed rows/s "
+                     f"×{mem['throughput_ratio_stream_to_memory']:.2f} of in-memory on 1M "
+                     "(goal ≥ 0.8).")
     return "\n".join(lines)
 
 
@@ -172,6 +181,26 @@ def render_mixtures() -> str:
         out.append(f"| {r['setup']} | {r['source_probabilities']['numbers']:.2f} | "
                    + " | ".join(f"{r[s][m]:.3f}" for s, m in cols) + " |")
     out += ["", "![mixture sampling](results/mixture_sampling.png)"]
+    return "\n".join(out)
+
+
+def render_memory() -> str:
+    """The large-data benchmark as a Markdown table."""
+    mem = _load("memory")
+    if not mem:
+        return "No large-data figures yet: run `.venv/bin/python benchmarks/memory.py`."
+    out = [f"{mem['features']} numeric features, 3 tasks (4 classes, binary, regression "
+           "labelled on 30% of rows), one epoch of batch 1024 per run, each run in its own "
+           f"process; {mem['machine']}.", "",
+           "| run | train rows | peak RSS | rows/s (epoch) | rows/s (whole run) |",
+           "|---|---|---|---|---|"]
+    for name, r in mem["runs"].items():
+        out.append(f"| {name} | {r['train_rows']:,} | {r['peak_rss_mb']:.0f} MB | "
+                   f"{r['rows_per_second']:,.0f} | {r['rows_per_second_end_to_end']:,.0f} |")
+    out += ["", "| goal | value | met |", "|---|---|---|"]
+    out += [f"| {k} | {g['value']:.2f} | {'yes' if g['met'] else 'NO'} |"
+            for k, g in mem["goals"].items()]
+    out += ["", "![large data](results/memory.png)"]
     return "\n".join(out)
 
 
@@ -275,6 +304,7 @@ def render_readme() -> str:
     out += ["", "## Task mixtures (`mixture_sampling.py`)", "", render_mixtures()]
     out += ["", "## Does multitask help? (`compare.py`)", "", render_compare()]
     out += ["", "## Gradient methods every k steps (`weighting_every.py`)", "", render_every()]
+    out += ["", "## Large data (`memory.py`)", "", render_memory()]
     return "\n".join(out) + "\n"
 
 

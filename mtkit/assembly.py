@@ -90,6 +90,10 @@ def assemble(plan: Plan, specs: InputSpecs) -> Assembled:
         )
     trunk = keras.Model(inputs, features, name="trunk")
     trunk.trainable = plan.config.trunk.trainable  # frozen: BatchNormalization in inference mode
+    if plan.config.trunk.freeze:  # some layers only (Keras' layer.trainable, as above)
+        from mtkit.freezing import freeze_layers
+
+        freeze_layers(trunk, plan.config.trunk.freeze, plan.source)
     shared = trunk(inputs)
     outputs = {}
     for name, task in plan.tasks.items():

@@ -174,6 +174,10 @@ class TrunkConfig(_WithParams):
     trainable: bool = Field(
         True, description="false freezes the trunk: its weights stay as built or as loaded by "
         "--init-from, and its BatchNormalization layers run in inference mode.")
+    freeze: list[str] | None = Field(
+        None, description="Freeze only the trunk layers whose names match one of these glob "
+        "patterns (e.g. [mlp_dense0, 'block1_*']); a frozen BatchNormalization runs in "
+        "inference mode. A pattern matching no layer is an error that lists the names.")
     learning_rate: float | None = Field(
         None, gt=0.0, description="Learning rate of the trunk's weights (default: "
         "train.learning_rate); its own optimizer (of type trunk.optimizer, default train.optimizer).")
@@ -249,10 +253,22 @@ _SCHEDULE_FIELDS = {
 }
 
 
+_NOT_OVER_TIME = {
+    "plateau": "it lowers the rate when val_loss stalls, which is not a function of time",
+    "step": "its boundaries are epochs",
+    "cosine_restarts": "its periods are epochs",
+}
+"""Schedules that ``over: time`` refuses, and why."""
+
+
 class ScheduleConfig(_Strict):
     """The learning rate over training, from ``train.learning_rate`` (the peak)."""
 
     type: str = Field("constant", description=f"One of {', '.join(SCHEDULES)}.")
+    over: Literal["steps", "time"] = Field(
+        "steps", description="What the schedule runs over: the run's steps (train.epochs), or "
+        "time: progress = seconds used / train.time_budget (cosine, linear, exponential, "
+        "one_cycle, constant; warmup in steps).")
     warmup_steps: int = Field(0, ge=0, description="Linear warmup from 0 over this many steps.")
     warmup_epochs: float = Field(0.0, ge=0.0, description="Warmup in epochs (instead of steps).")
     decay_epochs: float | None = Field(
@@ -285,7 +301,8 @@ class ScheduleConfig(_Strict):
     def _fields_fit_type(self) -> ScheduleConfig:
         # A field counts as given only when it differs from its default: a run's saved
         # config.yaml lists every field, and must load again (resume, export, evaluate).
-        given = {f for f in self.model_fields_set - {"type", "warmup_steps", "warmup_epochs"}
+        given = {f for f in self.model_fields_set - {"type", "over", "warmup_steps",
+                                                     "warmup_epochs"}
                  if getattr(self, f) != type(self).model_fields[f].get_default(
                      call_default_factory=True)}
         extra = sorted(given - _SCHEDULE_FIELDS[self.type])
@@ -296,6 +313,16 @@ class ScheduleConfig(_Strict):
             raise ValueError("give warmup_steps or warmup_epochs, not both")
         if self.boundaries != sorted(self.boundaries) or any(b <= 0 for b in self.boundaries):
             raise ValueError("step boundaries must be positive epochs in increasing order")
+        if self.over == "time":
+            if self.type in _NOT_OVER_TIME:
+                raise ValueError(f"schedule '{self.type}' cannot run over time: "
+                                 f"{_NOT_OVER_TIME[self.type]}; use over: steps, or one of "
+                                 f"{', '.join(s for s in SCHEDULES if s not in _NOT_OVER_TIME)}")
+            if self.warmup_epochs or self.decay_epochs is not None:
+                field = "warmup_epochs" if self.warmup_epochs else "decay_epochs"
+                raise ValueError(f"{field} counts epochs, and a schedule over time spans "
+                                 "train.time_budget; drop it (warmup_steps still counts steps), "
+                                 "or use over: steps")
         return self
 
 
@@ -324,7 +351,8 @@ class TrainConfig(_Strict):
         None, gt=0.0, lt=1.0, description="Keep an exponential moving average of the weights "
         "with this momentum (e.g. 0.999); the final model, its metrics and exports use it.")
     time_budget: float | None = Field(
-        None, gt=0.0, description="Seconds of training; no epoch starts once they are spent.")
+        None, gt=0.0, description="Seconds of training (wall clock, evaluation included): "
+        "training stops at the first step that starts once they are spent, even mid-epoch.")
     diagnostics_rows: int = Field(
         0, ge=0, description="After each epoch, record per-task gradient norms and pairwise "
         "cosines on the trunk (and loss-mode task weights; a gated trunk's mean gate weight "
@@ -358,6 +386,10 @@ class TrainConfig(_Strict):
 
     @model_validator(mode="after")
     def _ema_and_best(self) -> TrainConfig:
+        if self.schedule is not None and self.schedule.over == "time" and self.time_budget is None:
+            raise ValueError("schedule.over: time runs the schedule over train.time_budget, "
+                             "and none is set; set train.time_budget (seconds), or use "
+                             "schedule.over: steps")
         if self.ema is not None and self.early_stopping and self.early_stopping.restore_best:
             raise ValueError("ema and early_stopping.restore_best both choose the final weights; "
                              "set early_stopping.restore_best: false to keep the averaged ones, "
@@ -414,6 +446,24 @@ class Config(_Strict):
                                  "weight")
         return self
 
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _misspelt_task(cls, v: Any) -> Any:
+        """A headless section named like a task (``knd: {learning_rate: 0.1}`` beside
+        ``kind``) is a typo, not a new task: say so before 'head is missing'."""
+        if not isinstance(v, dict):
+            return v
+        named = [str(k) for k, t in v.items() if isinstance(t, dict) and "head" in t]
+        for name, task in v.items():
+            if isinstance(task, dict) and "head" not in task:
+                hint = _did_you_mean(str(name), named)
+                if hint:
+                    keys = ", ".join(map(str, task)) or "nothing"
+                    raise ValueError(
+                        f"task '{name}' has no head{hint}; it sets {keys}. To set them for that "
+                        f"task, put them under its own name; a new task needs a head (head: ...)")
+        return v
+
     @field_validator("tasks")
     @classmethod
     def _task_names(cls, v: dict[str, TaskConfig]) -> dict[str, TaskConfig]:
@@ -442,6 +492,8 @@ def format_validation_error(exc: ValidationError, source: str, prefix: str = "")
             msg = "unknown key (remove it, or check its spelling)"
         elif err["type"] == "missing":
             msg = "required field is missing"
+        elif err["type"] == "value_error":  # our own validators' sentences, without pydantic's tag
+            msg = msg.removeprefix("Value error, ")
         got = err.get("input")
         tail = f" (got {got!r})" if err["type"] not in ("missing", "extra_forbidden") and (
             isinstance(got, str | int | float | bool) or got is None) else ""

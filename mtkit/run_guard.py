@@ -45,6 +45,7 @@ between creating and filling it), then as stale (its writer died in between)."""
 RUN_ENTRIES = (
     rundir.CONFIG, rundir.MODEL, rundir.HISTORY, rundir.METRICS, rundir.CURVES, rundir.INFO,
     rundir.CHECKPOINTS, "tensorboard", MARKER, LOCK,
+    "features.yaml",  # a table run's schema (mtkit.tabular.run_files)
     "model.onnx", "model.fp16.onnx", "model.int8.onnx",
     "model.report.json", "model.fp16.report.json", "model.int8.report.json",
     "model.failed.report.json", "model.fp16.failed.report.json", "model.int8.failed.report.json",

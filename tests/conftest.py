@@ -63,3 +63,21 @@ def troubled_plugins_env(tmp_path_factory) -> dict[str, str]:
         tmp_path_factory.mktemp("site_troubled"), "mtkit-collide-plugin", "mtkit-broken-plugin",
         "mtkit-unknownhook-plugin", "mtkit-wrongtype-plugin", "mtkit-oldapi-plugin")
     return {"PYTHONPATH": str(target)}
+
+
+def cut_training_after_first_epoch(monkeypatch) -> None:
+    """The next ``mtkit.train`` in this process stops after its first epoch, as an
+    interrupted run would (its checkpoint and history are kept), then the patch is undone."""
+    from mtkit.training import loop
+    from mtkit.training.callbacks import Callback
+
+    defaults = loop.default_callbacks
+
+    class Cut(Callback):
+        def on_epoch_end(self, epoch: int, record: dict) -> None:
+            self.trainer.stop_training = True
+
+        def close(self) -> None:
+            monkeypatch.setattr(loop, "default_callbacks", defaults)
+
+    monkeypatch.setattr(loop, "default_callbacks", lambda t, q: [Cut(), *defaults(t, q)])

@@ -9,10 +9,10 @@ from mtkit.config import OPTIMIZERS, TrainConfig
 
 
 def make_optimizer(cfg: TrainConfig, rate: float, steps_per_epoch: int,
-                   kind: str | None = None) -> Any:
+                   kind: str | None = None, progress: Any = None) -> Any:
     """Optimizer ``kind`` (default ``cfg.optimizer``) with peak rate ``rate`` on
-    ``cfg.schedule``: a parameter group may have its own kind and rate, and shares the
-    rest. Mixed precision's loss scale is not here: one scale serves every group
+    ``cfg.schedule`` (over time: reading ``progress``): a parameter group may have its own
+    kind and rate, and shares the rest. Mixed precision's loss scale is not here: one scale serves every group
     (``loss_scale.SharedLossScale``)."""
     import keras
 
@@ -28,11 +28,20 @@ def make_optimizer(cfg: TrainConfig, rate: float, steps_per_epoch: int,
     if cfg.ema is not None:
         kwargs.update(use_ema=True, ema_momentum=cfg.ema)
     return getattr(keras.optimizers, OPTIMIZERS[kind or cfg.optimizer])(
-        learning_rate=make_schedule(cfg, rate, steps_per_epoch), **kwargs)
+        learning_rate=make_schedule(cfg, rate, steps_per_epoch, progress), **kwargs)
 
 
 def has_fixed_rate(cfg: TrainConfig) -> bool:
     """True when the optimizer's rate is a settable float (no step schedule)."""
     s = cfg.schedule
-    return s is None or (s.type in ("constant", "plateau") and not (s.warmup_steps
-                                                                    or s.warmup_epochs))
+    return s is None or (s.type in ("constant", "plateau") and s.over == "steps"
+                         and not (s.warmup_steps or s.warmup_epochs))
+
+
+def current_learning_rate(optimizer: Any) -> float:
+    """The default group's rate as the next step would apply it (a schedule evaluated at
+    the optimizer's step, or over time at the run's progress)."""
+    import keras
+
+    main = getattr(optimizer, "main", optimizer)  # a GroupedOptimizer's default group
+    return float(keras.ops.convert_to_numpy(main.learning_rate))

@@ -65,12 +65,12 @@ class PeriodicStep:
         self.solve, self.reuse, self.every, self.counter = solve, reuse, every, counter
         self.position: int | None = None
 
-    def __call__(self, batch: Any) -> Any:
+    def __call__(self, batch: Any, *proposed: Any) -> Any:
         if self.position is None:
             self.position = int(self.counter.numpy())
         step = self.solve if self.position % self.every == 0 else self.reuse
         self.position += 1
-        return step(batch)
+        return step(batch, *proposed)  # proposed: the time budget's progress, if any
 
 
 def make_periodic_step(plan: Plan, parts: StepParts, builder: Any, jit_compile: bool) -> PeriodicStep:
@@ -79,6 +79,8 @@ def make_periodic_step(plan: Plan, parts: StepParts, builder: Any, jit_compile: 
     weighting = plan.weighting
     counter = weighting.period_counter()
     advance = lambda: counter.assign_add(1)  # noqa: E731
-    solve = compile_step(builder(plan, parts), parts.strategy, jit_compile, after=advance)
-    reuse = compile_step(reuse_step(plan, parts), parts.strategy, jit_compile, after=advance)
+    solve = compile_step(builder(plan, parts), parts.strategy, jit_compile, after=advance,
+                         progress=parts.progress)
+    reuse = compile_step(reuse_step(plan, parts), parts.strategy, jit_compile, after=advance,
+                         progress=parts.progress)
     return PeriodicStep(solve, reuse, weighting.every, counter)

@@ -4,9 +4,10 @@ Built on ``keras.optimizers.schedules`` (CosineDecay, CosineDecayRestarts,
 PolynomialDecay, ExponentialDecay, PiecewiseConstantDecay); one-cycle follows PyTorch's
 ``OneCycleLR`` (cosine annealing) and warmup wraps any of them. A schedule is a function
 of the optimizer's step counter, which the checkpoint holds, so ``--resume`` continues it
-exactly. ``plateau`` is not a function of the step: the ``ReduceOnPlateau`` callback lowers
-the rate after epochs without improvement, and rebuilds its state from the history on
-resume.
+exactly; ``over: time`` evaluates the same schedules at progress = seconds used /
+``train.time_budget`` instead (``OverTime``), and resume restores the seconds used.
+``plateau`` is not a function of the step: the ``ReduceOnPlateau`` callback lowers the
+rate after epochs without improvement, and rebuilds its state from the history on resume.
 """
 
 from __future__ import annotations
@@ -22,38 +23,57 @@ def warmup_steps(s: ScheduleConfig, steps_per_epoch: int) -> int:
     return s.warmup_steps or int(round(s.warmup_epochs * steps_per_epoch))
 
 
-def make_schedule(cfg: TrainConfig, peak: float, steps_per_epoch: int) -> Any:
-    """The learning rate for the optimizer: a float (constant, plateau) or a schedule."""
-    import keras
+TIME_RESOLUTION = 10_000
+"""Virtual steps a schedule over time spans: its base is built over this many steps and
+evaluated at progress × this (a float, so the curve is continuous in time)."""
 
+
+def make_schedule(cfg: TrainConfig, peak: float, steps_per_epoch: int,
+                  progress: Any = None) -> Any:
+    """The learning rate for the optimizer: a float (constant, plateau) or a schedule.
+    ``over: time`` reads ``progress`` (a variable the loop sets before each step)."""
     s = cfg.schedule
     if s is None:
         return peak
-    sched = keras.optimizers.schedules
     warm = warmup_steps(s, steps_per_epoch)
+    if s.over == "time":
+        if progress is None:
+            raise ValueError("a schedule over time needs the run's progress variable")
+        base = _base(s, peak, TIME_RESOLUTION, TIME_RESOLUTION, steps_per_epoch)
+        timed: Any = OverTime(peak if base is None else base, progress, TIME_RESOLUTION)
+        return Warmup(peak, warm, timed) if warm else timed
     total = max(1, cfg.epochs * steps_per_epoch - warm)
     period = max(1, int(round(s.decay_epochs * steps_per_epoch))) if s.decay_epochs else total
-    base: Any
-    if s.type in ("constant", "plateau"):
-        base = None
-    elif s.type == "cosine":
-        base = sched.CosineDecay(peak, period, alpha=s.alpha)
-    elif s.type == "cosine_restarts":
-        base = sched.CosineDecayRestarts(peak, period, t_mul=s.t_mul, m_mul=s.m_mul, alpha=s.alpha)
-    elif s.type == "linear":
-        base = sched.PolynomialDecay(peak, period, end_learning_rate=peak * s.end_factor, power=1.0)
-    elif s.type == "exponential":
-        base = sched.ExponentialDecay(peak, period, s.decay_rate)
-    elif s.type == "step":
-        bounds = [int(round(b * steps_per_epoch)) for b in s.boundaries]
-        base = (sched.PiecewiseConstantDecay(bounds, [peak * s.decay_rate ** i
-                                                      for i in range(len(bounds) + 1)])
-                if bounds else None)
-    else:  # one_cycle
-        base = OneCycle(peak, total, s.pct_start, s.div_factor, s.final_div_factor)
+    base = _base(s, peak, total, period, steps_per_epoch)
     if not warm:
         return peak if base is None else base
     return Warmup(peak, warm, base)
+
+
+def _base(s: ScheduleConfig, peak: float, total: int, period: int,
+          steps_per_epoch: int) -> Any:
+    """The schedule after warmup, over ``total`` steps (None: constant ``peak``)."""
+    import keras
+
+    sched = keras.optimizers.schedules
+    if s.type in ("constant", "plateau"):
+        return None
+    if s.type == "cosine":
+        return sched.CosineDecay(peak, period, alpha=s.alpha)
+    if s.type == "cosine_restarts":
+        return sched.CosineDecayRestarts(peak, period, t_mul=s.t_mul, m_mul=s.m_mul,
+                                         alpha=s.alpha)
+    if s.type == "linear":
+        return sched.PolynomialDecay(peak, period, end_learning_rate=peak * s.end_factor,
+                                     power=1.0)
+    if s.type == "exponential":
+        return sched.ExponentialDecay(peak, period, s.decay_rate)
+    if s.type == "step":
+        bounds = [int(round(b * steps_per_epoch)) for b in s.boundaries]
+        return (sched.PiecewiseConstantDecay(bounds, [peak * s.decay_rate ** i
+                                                      for i in range(len(bounds) + 1)])
+                if bounds else None)
+    return OneCycle(peak, total, s.pct_start, s.div_factor, s.final_div_factor)
 
 
 def _base_class() -> Any:
@@ -111,6 +131,28 @@ class Warmup(_base_class()):  # type: ignore[misc]
 
     def get_config(self) -> dict[str, Any]:
         return {"peak": self.peak, "steps": self.steps}
+
+
+class OverTime(_base_class()):  # type: ignore[misc]
+    """``schedule.over: time``: ``base`` (a schedule over ``resolution`` steps, or a constant
+    rate) evaluated at ``progress`` × ``resolution``, whatever the optimizer's step.
+    ``progress`` (seconds used / ``train.time_budget``, clipped to [0, 1]) is a variable
+    that the loop sets before each step to the value all replicas and workers agreed on,
+    so every replica applies the same rate."""
+
+    def __init__(self, base: Any, progress: Any, resolution: int) -> None:
+        self.base, self.progress, self.resolution = base, progress, resolution
+
+    def __call__(self, step: Any) -> Any:
+        import keras.ops as ops
+
+        p = ops.clip(ops.cast(self.progress, "float32"), 0.0, 1.0)
+        if not callable(self.base):
+            return ops.convert_to_tensor(self.base, "float32") + 0.0 * p
+        return ops.cast(self.base(p * float(self.resolution)), "float32")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"resolution": self.resolution}
 
 
 class ReduceOnPlateau(Callback):

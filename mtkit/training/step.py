@@ -28,6 +28,7 @@ class StepParts:
     optimizer: Any
     strategy: Any
     class_weights: dict[str, Any] = field(default_factory=dict)  # task → per-class weights
+    progress: Any = None  # train.time_budget: the agreed progress variable (see time_budget)
 
 
 def _all_reduce_sum(value: Any) -> Any:
@@ -94,12 +95,14 @@ def check_gradient_weighting(plan: Plan, shared_variables: list[Any]) -> None:
     """Refuse a gradient weighting on a model whose tasks share no trainable parameters."""
     if plan.weighting.mode == WeightingMode.LOSS or shared_variables:
         return
-    if not plan.config.trunk.trainable:
+    if not plan.config.trunk.trainable or plan.config.trunk.freeze:
+        field = "trunk.trainable" if not plan.config.trunk.trainable else "trunk.freeze"
         raise MtkitError(
-            f"{plan.source}: field 'trunk.trainable': weighting '{plan.config.weighting.type}' "
+            f"{plan.source}: field '{field}': weighting '{plan.config.weighting.type}' "
             "balances the tasks' gradients on the shared (trunk) parameters, but the trunk is "
             "frozen, so no gradient reaches it; use a loss weighting (sum, uncertainty, dwa, rlw) "
-            "while the trunk is frozen, or set trunk.trainable: true.")
+            "while the trunk is frozen, or unfreeze it (trunk.trainable: true, fewer "
+            "trunk.freeze patterns).")
     raise MtkitError(
         f"{plan.source}: field 'weighting.type': weighting '{plan.config.weighting.type}' balances "
         f"the tasks' gradients on the shared (trunk) parameters, but trunk "
@@ -319,25 +322,51 @@ REPLICA_STEPS = {
 
 
 def compile_step(replica_step: Any, strategy: Any, jit_compile: bool = False,
-                 after: Any = None):
+                 after: Any = None, progress: Any = None):
     """A ``tf.function`` taking one distributed batch: ``replica_step`` on every replica
     (XLA-compiled with ``jit_compile``), then ``after()`` in cross-replica context (if
-    given); returns the first replica's per-task values and counts."""
+    given); returns the first replica's per-task values and counts.
+
+    With ``progress`` (``train.time_budget``) it is ``train_step(batch, proposed)``: every
+    replica (of every worker) reduces the hosts' proposed progress to its maximum and
+    assigns it to ``progress`` before its update, so the schedule over time and the stop
+    decision see one value everywhere; the agreed value is returned third."""
     import tensorflow as tf
 
     inner = tf.function(replica_step, jit_compile=True) if jit_compile else replica_step
+    first = lambda d: {k: strategy.experimental_local_results(v)[0]  # noqa: E731
+                       for k, v in d.items()}
+
+    if progress is None:
+        @tf.function
+        def train_step(batch):
+            inputs, labels = batch
+            values, counts = strategy.run(inner, args=(inputs, labels))
+            if after is not None:
+                after()
+            return first(values), first(counts)
+
+        return train_step
+
+    def timed(inputs, labels, proposed):
+        ctx = tf.distribute.get_replica_context()
+        n = ctx.num_replicas_in_sync  # ReduceOp has no MAX: sum one slot per replica
+        slots = tf.one_hot(ctx.replica_id_in_sync_group, n, dtype=tf.float32) * proposed
+        agreed = tf.reduce_max(ctx.all_reduce(tf.distribute.ReduceOp.SUM, slots))
+        with tf.control_dependencies([progress.assign(agreed)]):
+            inputs = tf.nest.map_structure(tf.identity, inputs)
+        values, counts = inner(inputs, labels)
+        return values, counts, agreed
 
     @tf.function
-    def train_step(batch):
+    def timed_step(batch, proposed):
         inputs, labels = batch
-        values, counts = strategy.run(inner, args=(inputs, labels))
+        values, counts, agreed = strategy.run(timed, args=(inputs, labels, proposed))
         if after is not None:
             after()
-        first = lambda d: {k: strategy.experimental_local_results(v)[0]  # noqa: E731
-                           for k, v in d.items()}
-        return first(values), first(counts)
+        return first(values), first(counts), strategy.experimental_local_results(agreed)[0]
 
-    return train_step
+    return timed_step
 
 
 def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
@@ -345,13 +374,19 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
 
     Gradient weightings get *global* inputs on every replica (see each mode's builder), so
     every replica computes the same combination, exactly as one device would on the whole
-    batch. A weighting with ``every > 1`` gets a ``PeriodicStep`` (solve, then reuse its
+    batch. A weighting with ``samples > 1`` gets ``mtkit.training.sampled_step``'s step;
+    one with ``every > 1`` gets a ``PeriodicStep`` (solve, then reuse its
     weights; ``mtkit.training.periodic_step``); otherwise this is one ``tf.function``.
     """
     check_gradient_weighting(plan, parts.shared_variables)
     builder = REPLICA_STEPS[WeightingMode(plan.weighting.mode)]
+    if getattr(plan.weighting, "samples", 1) > 1:
+        from mtkit.training.sampled_step import sampled_gradients_step
+
+        return compile_step(sampled_gradients_step(plan, parts), parts.strategy, jit_compile)
     if getattr(plan.weighting, "every", 1) > 1:
         from mtkit.training.periodic_step import make_periodic_step
 
         return make_periodic_step(plan, parts, builder, jit_compile)
-    return compile_step(builder(plan, parts), parts.strategy, jit_compile)
+    return compile_step(builder(plan, parts), parts.strategy, jit_compile,
+                        progress=parts.progress)

@@ -48,6 +48,35 @@ class StepLog:
                 if self.counts[k].sum() else float("nan") for k, v in self.values.items()}
 
 
+class StepValues:
+    """Per-step scalars of an epoch, kept on the device and stacked every ``BLOCK`` steps
+    (one tensor per task per block), so a long epoch (millions of streamed rows) holds a few
+    Python objects per block instead of several per step; fetched once, at the end."""
+
+    BLOCK = 512
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys, self.blocks, self.pending = keys, [], []
+
+    def append(self, values: dict[str, Any]) -> None:
+        self.pending.append(values)
+        if len(self.pending) == self.BLOCK:
+            self._stack()
+
+    def _stack(self) -> None:
+        if self.pending:
+            import tensorflow as tf
+
+            self.blocks.append({k: tf.stack([v[k] for v in self.pending]) for k in self.keys})
+            self.pending = []
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        self._stack()
+        return {k: np.concatenate([np.asarray(b[k], np.float64).reshape(-1)
+                                   for b in self.blocks]) if self.blocks else np.array([])
+                for k in self.keys}
+
+
 @dataclass
 class Trainer:
     plan: Plan
@@ -71,6 +100,7 @@ class Trainer:
     stopped_early: bool = False
     weights_replaced: bool = False  # set when a callback swaps the final weights in
     progress: Any = None
+    timer: Any = None  # the TimeBudget callback when train.time_budget is set
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -112,11 +142,13 @@ class Trainer:
         epoch_data = make_epoch_data(plan, splits)
         spe = epoch_data.steps_per_epoch()
         with strategy.scope():
+            time_progress = _progress_variable() if cfg.time_budget is not None else None
             assembled = build_model(plan, specs)
             check_gradient_weighting(plan, assembled.shared_variables)  # before any write
             check_jit(plan, assembled.model)
-            optimizer = make_grouped(plan, make_optimizer(cfg, cfg.learning_rate, spe), assembled,
-                                     lambda rate, kind: make_optimizer(cfg, rate, spe, kind))
+            optimizer = make_grouped(
+                plan, make_optimizer(cfg, cfg.learning_rate, spe, progress=time_progress),
+                assembled, lambda rate, kind: make_optimizer(cfg, rate, spe, kind, time_progress))
             if cfg.mixed_precision:  # one loss scale in front of every group
                 optimizer = SharedLossScale(optimizer)
             plan.weighting.setup(plan.task_infos)
@@ -142,12 +174,13 @@ class Trainer:
         t.extra = {"class_weights": class_weights, "warm_start": warm}
         t.step = make_train_step(plan, StepParts(assembled.model, assembled.features_model,
                                                  assembled.shared_variables, optimizer, strategy,
-                                                 class_weights),
+                                                 class_weights, time_progress),
                                  jit_compile=cfg.jit_compile)
         t.epoch_data = epoch_data
         t.train_sample = model_view(plan, sample(splits.train, cfg.train_metrics_rows, cfg.seed),
                                     specs)
-        t.global_step = start_epoch * t.steps_per_epoch
+        # an epoch cut short by the time budget ran fewer steps than the others
+        t.global_step = sum(int(h.get("steps", t.steps_per_epoch)) for h in history)
         return t
 
     def write_run_files(self, quiet: bool = False) -> None:
@@ -194,25 +227,34 @@ class Trainer:
         local = getattr(self.epoch_data, "local_dataset", None)  # streamed: a worker's own shards
         data = distribute(self.strategy, lambda e=epoch: self.epoch_data.dataset(e), self.role,
                           None if local is None else lambda i, k, e=epoch: local(e, i, k))
+        import tensorflow as tf
+
         live = self.progress is not None and self.progress.live
-        values_log, counts_log = [], []
+        timer = self.timer
+        tasks = list(self.plan.tasks)
+        values_log, counts_log = StepValues(tasks), StepValues(tasks)
         try:
             for i, batch in enumerate(data):
-                values, counts = self.step(batch)
+                if timer is None:
+                    values, counts = self.step(batch)
+                else:  # the agreed progress is read each step: every worker stops at one step
+                    values, counts, agreed = self.step(
+                        batch, tf.constant(timer.propose(), tf.float32))
                 values_log.append(values)
                 counts_log.append(counts)
                 if live and i % 10 == 0:
                     self.progress.advance({k: float(v) for k, v in values.items()},
                                           steps=10 if i else 1)
+                if timer is not None and timer.step_done(float(agreed), epoch, i + 1):
+                    self.stop_training = True
+                    break
         except Exception:
             failure = getattr(self.epoch_data, "failure", lambda: None)()
             if failure is not None:  # a shard that broke mid-epoch: its own clear error
                 raise failure from None
             raise
-        tasks = list(self.plan.tasks)
-        log = StepLog(first_step=self.global_step,
-                      values={k: np.array([float(v[k]) for v in values_log]) for k in tasks},
-                      counts={k: np.array([float(c[k]) for c in counts_log]) for k in tasks})
+        log = StepLog(first_step=self.global_step, values=values_log.arrays(),
+                      counts=counts_log.arrays())
         self.global_step += log.steps
         return log
 
@@ -247,6 +289,9 @@ class Trainer:
         record["seconds"] = round(time.perf_counter() - t0, 3)
         record["train_seconds"] = round(train_seconds, 4)
         record["steps"] = steps.steps
+        from mtkit.training.optimizers import current_learning_rate
+
+        record["learning_rate"] = current_learning_rate(self.optimizer)
         return record
 
     def final_metrics(self) -> dict[str, Any]:
@@ -268,3 +313,12 @@ class Trainer:
         from mtkit.mixtures.evaluate import evaluate_sources
 
         return evaluate_sources(self.plan, self.model, self.splits.sources, split)
+
+
+def _progress_variable() -> Any:
+    """The run's progress through ``train.time_budget`` (0…1), which the train step sets to
+    the value all replicas agreed on (one copy per replica, written by the first)."""
+    import tensorflow as tf
+
+    return tf.Variable(0.0, dtype=tf.float32, trainable=False, name="time_progress",
+                       aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)

@@ -301,6 +301,10 @@ CASES: dict[str, Case] = {
             "--out", str(t / "cmp")],
         ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
          "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
+    "batch smaller than the weighting's samples": Case(
+        "independent samples, and batch_size is",
+        lambda t: train(t, changed("weighting", {"type": "modo"}, changed("train.batch_size", 2))),
+        ("{t}/cfg.yaml", "field 'train.batch_size'", "'modo'", "at least 3")),
     "compare: a budget too small for one epoch": Case(
         "too small to finish one epoch",
         lambda t: ["compare", write(t, changed("tasks.level", {"head": "regression"},
@@ -340,9 +344,19 @@ CASES: dict[str, Case] = {
         "the config has no task",
         lambda t: train(t, BASE, "--set", "tasks.knd.learning_rate=0.1"),
         ("--set tasks.knd.learning_rate=0.1", "no task 'knd'", "did you mean 'kind'")),
+    "settings for a misspelt task": Case(
+        "has no head",
+        lambda t: train(t, changed("tasks.knd", {"learning_rate": 0.1})),
+        ("{t}/cfg.yaml", "field 'tasks'", "task 'knd' has no head", "did you mean 'kind'",
+         "learning_rate")),
     "unknown optimizer for a task": Case(
         "invalid config —", lambda t: train(t, changed("tasks.kind.optimizer", "sgdd")),
         ("field 'tasks.kind.optimizer'", "'sgd'", "(got 'sgdd')")),
+    "freeze pattern that matches no layer": Case(
+        "matches no layer of the trunk",
+        lambda t: train(t, changed("trunk.freeze", ["mlp_dens0"])),
+        ("{t}/cfg.yaml", "field 'trunk.freeze'", "pattern 'mlp_dens0'",
+         "did you mean 'mlp_dense0'", "mlp_dense0")),
     "init-from a run whose trunk differs": Case(
         "none of the trunk's weights fits this model",
         lambda t: train(t, BASE, "--init-from", str(_other_trunk_run(t))),
@@ -363,6 +377,15 @@ CASES: dict[str, Case] = {
     "override of an unknown field": Case(
         "invalid config —", lambda t: train(t, BASE, "--set", "train.epoch=3"),
         ("field 'train.epoch': unknown key",)),
+    "schedule over time without a time budget": Case(
+        "invalid config —",
+        lambda t: train(t, changed("train.schedule", {"type": "cosine", "over": "time"})),
+        ("{t}/cfg.yaml", "field 'train'", "set train.time_budget")),
+    "plateau schedule over time": Case(
+        "invalid config —",
+        lambda t: train(t, changed("train", {**BASE["train"], "time_budget": 5,
+                                             "schedule": {"type": "plateau", "over": "time"}})),
+        ("field 'train.schedule'", "'plateau' cannot run over time", "use over: steps")),
     "plugin package not installed": Case(
         "It is provided by the package",
         lambda t: train(t, changed("data", {"dataset": "multidigit"})),

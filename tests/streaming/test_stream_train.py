@@ -1,4 +1,5 @@
-"""Training on streamed shards through the real CLI, and a shard that breaks mid-epoch."""
+"""Training on streamed shards through the real CLI; a shard that breaks stops the run with
+exit 2 and leaves it resumable (at the start of a run, and mid-epoch)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from mtkit.api import plan as make_plan
 from mtkit.dataprep import prepare
 from mtkit.errors import DataError
 from mtkit.streaming.pipeline import StreamEpochData
-from tests.conftest import run_cli
+from tests.conftest import assert_clean_error, run_cli
 from tests.hardening.corpus import truncated
 from tests.streaming.helpers import config, write_config, write_shards
 
@@ -36,8 +37,27 @@ def test_train_on_a_folder_of_shards_records_how_it_streamed(tmp_path):
     assert metrics["tasks"]["reg"]["labelled"] == pytest.approx(0.3 * info["sizes"]["test"],
                                                                 rel=0.35)
     assert metrics["tasks"]["flag"]["accuracy"] > 0.7
-    assert info["tabular"]["features"]["color"]["vocabulary"] == ["blue", "green", "red"] or \
-        sorted(info["tabular"]["features"]["color"]["vocabulary"]) == ["blue", "green", "red"]
+    assert sorted(info["tabular"]["features"]["color"]["vocabulary"]) == ["blue", "green", "red"]
+
+    # a shard that breaks: exit 2 naming it, the run untouched; fixed, the run resumes
+    shard = tmp_path / "shards" / "part-001.parquet"
+    good = shard.read_bytes()
+    before = {q.name: q.stat().st_mtime_ns for q in out.iterdir()}
+    truncated(shard, 0.7)
+    proc = run_cli("train", "--out", str(out), "--resume", "-q", "--set", "train.epochs=3")
+    assert_clean_error(proc, str(shard), "truncated")
+    assert {q.name: q.stat().st_mtime_ns for q in out.iterdir()} == before
+    shard.write_bytes(good)
+    proc = run_cli("train", "--out", str(out), "--resume", "-q", "--set", "train.epochs=3")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [h["epoch"] for h in json.loads((out / "history.json").read_text())["epochs"]] == \
+        [1, 2, 3]
+
+
+def test_overwrite_may_replace_a_table_runs_schema_file():
+    from mtkit.run_guard import _is_own_entry
+
+    assert _is_own_entry("features.yaml")  # written by every table run (streamed or not)
 
 
 def test_a_shard_broken_mid_epoch_is_a_data_error_naming_it(tmp_path):

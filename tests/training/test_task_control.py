@@ -206,6 +206,26 @@ def test_warm_start_into_a_bigger_config_with_a_frozen_trunk(tmp_path):
     assert first["a"]["loss"] < three.history[0]["train"]["a"]["loss"]  # warm, not from scratch
 
 
+def test_freeze_patterns_keep_only_the_matching_layers_as_loaded(tmp_path):
+    """Fine-tune the top of a warm-started trunk: the first Dense + BatchNorm (moving
+    statistics included) stay bit-identical to the source run, the second block trains."""
+    cfg = _config(epochs=1)
+    cfg["trunk"]["units"] = [8, 6]
+    src = _weights(mtkit.train(cfg, out=tmp_path / "src", quiet=True).model)
+    cfg["trunk"]["freeze"] = ["mlp_dense0", "mlp_bn0*"]
+    tuned = mtkit.train(cfg, out=tmp_path / "tuned", quiet=True, init_from=tmp_path / "src")
+    after = _weights(tuned.model)
+    frozen = [k for k in src if k.startswith(("trunk/mlp_dense0/", "trunk/mlp_bn0/"))]
+    trained = [k for k in src if k.startswith(("trunk/mlp_dense1/", "trunk/mlp_bn1/"))]
+    assert len(frozen) == 2 + 4 and len(trained) == 2 + 4  # kernel, bias; BN's 4 weights
+    for k in frozen:
+        np.testing.assert_array_equal(after[k], src[k], err_msg=k)
+    for k in trained:  # gamma, beta and the moving statistics all move
+        assert not np.array_equal(after[k], src[k]), k
+    names = {v.path for v in tuned.model.trainable_variables}
+    assert not any("mlp_dense0" in n or "mlp_bn0" in n for n in names)
+
+
 @pytest.mark.parametrize("tasks,needle", [
     ({"a": {"head": "classification", "classes": 3, "class_weight": [1, 2]}},
      "2 weights given for the 3 classes"),

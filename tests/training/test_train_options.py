@@ -4,14 +4,13 @@ clipping, weight averaging, label smoothing, the time budget, and bad values."""
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import mtkit
 from mtkit.config import TrainConfig
-from tests.conftest import assert_clean_error, run_cli
+from tests.conftest import assert_clean_error, cut_training_after_first_epoch, run_cli
 from tests.training.test_task_control import _config, _weights
 
 SPE = 10  # steps per epoch in the formula tests
@@ -74,13 +73,13 @@ def test_cosine_restarts_follows_sgdr():
 
 @pytest.mark.parametrize("schedule", [{"type": "cosine", "warmup_steps": 3},
                                       {"type": "plateau", "patience": 1, "decay_rate": 0.5}])
-def test_resume_mid_schedule_equals_a_straight_run(tmp_path, schedule):
-    """The run is cut after its first epoch (a spent time budget, as an interruption would)
-    and resumed with the same schedule: it must end where the uninterrupted run ends."""
+def test_resume_mid_schedule_equals_a_straight_run(tmp_path, monkeypatch, schedule):
+    """The run is cut after its first epoch (as an interruption would) and resumed with the
+    same schedule: it must end where the uninterrupted run ends."""
     cfg = _config(epochs=3, schedule=schedule)
     straight = mtkit.train(cfg, out=tmp_path / "straight", quiet=True)
-    cut = mtkit.train({**cfg, "train": {**cfg["train"], "time_budget": 1e-6}},
-                      out=tmp_path / "cut", quiet=True)
+    cut_training_after_first_epoch(monkeypatch)
+    cut = mtkit.train(cfg, out=tmp_path / "cut", quiet=True)
     assert len(cut.history) == 1
     resumed = mtkit.train(cfg, out=tmp_path / "cut", quiet=True, resume=True)
     a, b = _weights(straight.model), _weights(resumed.model)
@@ -136,29 +135,10 @@ def test_label_smoothing_matches_its_formula():
     np.testing.assert_allclose(got, -(target * np.log(probs)).sum(1), rtol=1e-5)
 
 
-def test_time_budget_stops_on_a_fake_clock():
-    from mtkit.training.callbacks.time_budget import TimeBudget
-
-    now = [100.0]
-    trainer = SimpleNamespace(history=[{"seconds": 3.0}], stop_training=False)
-    cb = TimeBudget(10.0, clock=lambda: now[0])
-    cb.trainer = trainer
-    cb.on_train_begin()
-    for _ in range(3):  # 3 s already used; epochs of 2 s: 5, 7, 9 s — still within
-        now[0] += 2.0
-        cb.on_epoch_end(0, {})
-        assert not trainer.stop_training
-    now[0] += 2.0  # 11 s >= 10 s
-    cb.on_epoch_end(0, {})
-    assert trainer.stop_training
-    metrics: dict = {}
-    cb.on_final_metrics(metrics)
-    assert metrics["time_budget"] == {"seconds": 10.0, "used": 11.0, "spent": True}
-
-
-def test_time_budget_ends_a_real_run_after_the_epoch_that_spent_it(tmp_path):
+def test_time_budget_ends_a_real_run_at_its_first_step(tmp_path):
+    """The time budget's stop on a fake clock: tests/training/test_time_schedule.py."""
     result = mtkit.train(_config(epochs=5, time_budget=1e-6), out=tmp_path / "run", quiet=True)
-    assert len(result.history) == 1 and result.metrics["time_budget"]["spent"]
+    assert [h["steps"] for h in result.history] == [1] and result.metrics["time_budget"]["spent"]
 
 
 @pytest.mark.parametrize("schedule", ["cosine", "one_cycle", "step", "plateau"])
