@@ -204,8 +204,9 @@ def render_memory() -> str:
     return "\n".join(out)
 
 
-def render_every() -> str:
-    """The ``every: k`` step-time table (gradient methods in parameter mode vs ``sum``)."""
+def render_every(image: bool = True) -> str:
+    """The ``every: k`` step-time table (gradient methods in parameter mode vs ``sum``);
+    ``image``: end with the figure (benchmarks/README.md; the docs site cannot link it)."""
     ev = _load("weighting_every")
     if not ev:
         return "No figures yet: run `.venv/bin/python benchmarks/weighting_every.py`."
@@ -239,7 +240,8 @@ def render_every() -> str:
             cells = [q[f"{m} (parameters, every {k})"] for k in ks]
             out.append(f"| `{m}` | " + " | ".join(
                 f"{c['value_rmse']:.3f} / {c['kind_accuracy']:.3f}" for c in cells) + " |")
-    out += ["", "![every k](results/weighting_every.png)"]
+    if image:
+        out += ["", "![every k](results/weighting_every.png)"]
     return "\n".join(out)
 
 
@@ -332,7 +334,7 @@ def main() -> None:
     (HERE / "README.md").write_text(render_readme())
     update_top_readme(render_summary())
     update_block(ROOT / "docs" / "deployment.md", "serve", render_serve())
-    update_block(ROOT / "docs" / "weighting.md", "every", render_every())
+    update_block(ROOT / "docs" / "weighting.md", "every", render_every(image=False))
     print(render_summary())
 
 
