@@ -344,6 +344,11 @@ CASES: dict[str, Case] = {
         "the config has no task",
         lambda t: train(t, BASE, "--set", "tasks.knd.learning_rate=0.1"),
         ("--set tasks.knd.learning_rate=0.1", "no task 'knd'", "did you mean 'kind'")),
+    "settings for a misspelt task": Case(
+        "has no head",
+        lambda t: train(t, changed("tasks.knd", {"learning_rate": 0.1})),
+        ("{t}/cfg.yaml", "field 'tasks'", "task 'knd' has no head", "did you mean 'kind'",
+         "learning_rate")),
     "unknown optimizer for a task": Case(
         "invalid config —", lambda t: train(t, changed("tasks.kind.optimizer", "sgdd")),
         ("field 'tasks.kind.optimizer'", "'sgd'", "(got 'sgdd')")),
