@@ -44,8 +44,9 @@ MULTIDIGIT_CONFIG = ROOT / "configs" / "multidigit.yaml"
 LOSS_METHODS = ["sum", "log_sum", "uncertainty", "dwa", "rlw", "stch", "famo"]
 GRADIENT_METHODS = ["gradnorm", "pcgrad", "mgda", "cagrad", "imtl", "nash_mtl", "aligned_mtl",
                     "upgrad", "fairgrad", "gradvac"]
-# Keep a (tasks x trunk parameters) copy of the gradients: parameter mode only.
-PARAMETER_ONLY = ["moco", "db_mtl", "excess_mtl"]
+# Keep a (tasks x trunk parameters) copy of the gradients, or need three gradient samples
+# per step (MoDo, SDMGrad): parameter mode only.
+PARAMETER_ONLY = ["moco", "db_mtl", "excess_mtl", "modo", "sdmgrad"]
 # Trained for quality. On the image problem gradient methods use the shared features (the
 # mode that costs about one backward pass; the parameter mode is ~4x slower there, see the
 # timings); on the small imbalance problem every method runs with its defaults, plus MGDA-UB.
@@ -132,7 +133,7 @@ def train_one(cfg: dict, weighting: dict, folder: Path) -> dict:
             if res.history and "train_seconds" in res.history[0] else None}
 
 
-def step_timers(cfg: dict) -> dict:
+def step_timers(cfg: dict, only: list[str] | None = None) -> dict:
     """A compiled train step per timed weighting, fed one cached batch of the image problem."""
     import keras
     import tensorflow as tf
@@ -150,7 +151,7 @@ def step_timers(cfg: dict) -> dict:
     if base.dataset.augment(inputs, tf.constant([0, 0], tf.int64)) is not None:
         inputs = base.dataset.augment(inputs, tf.constant([0, 0], tf.int64))
     timers = {}
-    for w in TIMED:
+    for w in [w for w in TIMED if not only or w["type"] in only]:
         c = copy.deepcopy(cfg)
         c["weighting"] = w
         plan = mtkit.plan(c)
@@ -392,6 +393,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--timing-only", action="store_true", help="Skip the training runs.")
+    ap.add_argument("--timed", default="",
+                    help="With --timing-only: comma-separated weighting types to time (and sum); "
+                         "skips the parameter-mode strategies.")
     ap.add_argument("--spot-check", default="",
                     help="Comma-separated weighting types: train only these (and sum) on the "
                          "image problem, with --seeds seeds; writes weighting_spotcheck.json.")
@@ -400,6 +404,8 @@ def main() -> None:
                     help="Only time the ways of computing parameter-mode task gradients.")
     ap.add_argument("--render-only", action="store_true", help="Redraw .md/.png from the JSON.")
     args = ap.parse_args()
+    if args.timed and not args.timing_only:
+        ap.error("--timed needs --timing-only (a full report times every method)")
     if args.render_only:
         render(json.loads((RESULTS / "weighting.json").read_text()))
         return
@@ -415,10 +421,11 @@ def main() -> None:
     if args.spot_check:
         spot_check(image_cfg, image_name, args)
         return
-    strategies = parameter_mode_strategies(image_cfg, args.rounds, args.steps)
+    only = ["sum"] + [t for t in args.timed.split(",") if t] if args.timed else None
+    strategies = None if only else parameter_mode_strategies(image_cfg, args.rounds, args.steps)
     if args.strategies_only:
         return
-    timers = step_timers(image_cfg)
+    timers = step_timers(image_cfg, only)
     samples = time_steps(timers, args.rounds, args.steps)
     # The fastest round (as timeit does): other processes on a shared machine only ever add
     # time, so the minimum is the least disturbed estimate; the median is kept alongside.

@@ -446,6 +446,24 @@ class Config(_Strict):
                                  "weight")
         return self
 
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _misspelt_task(cls, v: Any) -> Any:
+        """A headless section named like a task (``knd: {learning_rate: 0.1}`` beside
+        ``kind``) is a typo, not a new task: say so before 'head is missing'."""
+        if not isinstance(v, dict):
+            return v
+        named = [str(k) for k, t in v.items() if isinstance(t, dict) and "head" in t]
+        for name, task in v.items():
+            if isinstance(task, dict) and "head" not in task:
+                hint = _did_you_mean(str(name), named)
+                if hint:
+                    keys = ", ".join(map(str, task)) or "nothing"
+                    raise ValueError(
+                        f"task '{name}' has no head{hint}; it sets {keys}. To set them for that "
+                        f"task, put them under its own name; a new task needs a head (head: ...)")
+        return v
+
     @field_validator("tasks")
     @classmethod
     def _task_names(cls, v: dict[str, TaskConfig]) -> dict[str, TaskConfig]:
@@ -474,6 +492,8 @@ def format_validation_error(exc: ValidationError, source: str, prefix: str = "")
             msg = "unknown key (remove it, or check its spelling)"
         elif err["type"] == "missing":
             msg = "required field is missing"
+        elif err["type"] == "value_error":  # our own validators' sentences, without pydantic's tag
+            msg = msg.removeprefix("Value error, ")
         got = err.get("input")
         tail = f" (got {got!r})" if err["type"] not in ("missing", "extra_forbidden") and (
             isinstance(got, str | int | float | bool) or got is None) else ""

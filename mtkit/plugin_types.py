@@ -325,6 +325,21 @@ class Weighting(Plugin):
     ) -> Any:
         raise NotImplementedError
 
+    samples: ClassVar[int] = 1
+    """Independent gradient samples per step (``shared_gradients`` mode). Above 1 the step
+    splits each batch into that many interleaved sub-batches (global rows ``i::samples``)
+    and calls ``combine_gradient_samples`` instead of ``combine_gradients``; the heads get
+    the mean of their samples' gradients (``mtkit.training.sampled_step``)."""
+
+    def combine_gradient_samples(
+        self, grads: list[dict[str, list[Any]]], losses: list[dict[str, Any]],
+        present: list[dict[str, Any]]
+    ) -> list[Any]:
+        """With ``samples > 1``: per sample, what ``combine_gradients`` gets (each sample's
+        per-task global trunk gradients, masked-mean losses and labelled flags over the
+        sample's rows); returns one gradient list for the trunk."""
+        raise NotImplementedError
+
     def held_weights(self) -> dict[str, Any]:
         """With ``every > 1``: the task weights of the last solve (scalar tensors)."""
         raise NotImplementedError

@@ -35,6 +35,7 @@ class Checkpoints:
         path = tf.train.latest_checkpoint(str(folder))
         if not path:
             return 0
+        _refuse_keras_loss_scale(path)
         try:
             self.ckpt.restore(path).expect_partial()
         except Exception as exc:  # tf.errors.OpError (damaged), ValueError (other shapes), ...
@@ -57,3 +58,22 @@ class Checkpoints:
     def save(self, epoch: int) -> None:
         self.epoch.assign(epoch)
         self.manager.save(checkpoint_number=epoch)
+
+
+def _refuse_keras_loss_scale(path: str) -> None:
+    """A mixed-precision checkpoint from before ``SharedLossScale`` keeps the optimizer's
+    state under Keras' LossScaleOptimizer (``optimizer/inner_optimizer/...``); restoring it
+    with ``expect_partial`` would silently start the optimizer afresh, so say so instead."""
+    import tensorflow as tf
+
+    try:
+        names = [n for n, _ in tf.train.list_variables(path)]
+    except Exception:  # damaged: restore() reports it with its own message
+        return
+    if any(n.startswith("optimizer/inner_optimizer/") for n in names):
+        raise TrainingError(
+            f"cannot resume from checkpoint '{path}': it was written by an older mtkit under "
+            "train.mixed_precision (one Keras LossScaleOptimizer), whose optimizer state does "
+            "not map onto this version's shared loss scale, so resuming would silently reset "
+            "the optimizer. Finish the run with the mtkit version that started it, or start a "
+            "new run (another --out, or --overwrite).")

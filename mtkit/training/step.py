@@ -374,11 +374,16 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
 
     Gradient weightings get *global* inputs on every replica (see each mode's builder), so
     every replica computes the same combination, exactly as one device would on the whole
-    batch. A weighting with ``every > 1`` gets a ``PeriodicStep`` (solve, then reuse its
+    batch. A weighting with ``samples > 1`` gets ``mtkit.training.sampled_step``'s step;
+    one with ``every > 1`` gets a ``PeriodicStep`` (solve, then reuse its
     weights; ``mtkit.training.periodic_step``); otherwise this is one ``tf.function``.
     """
     check_gradient_weighting(plan, parts.shared_variables)
     builder = REPLICA_STEPS[WeightingMode(plan.weighting.mode)]
+    if getattr(plan.weighting, "samples", 1) > 1:
+        from mtkit.training.sampled_step import sampled_gradients_step
+
+        return compile_step(sampled_gradients_step(plan, parts), parts.strategy, jit_compile)
     if getattr(plan.weighting, "every", 1) > 1:
         from mtkit.training.periodic_step import make_periodic_step
 

@@ -48,6 +48,35 @@ class StepLog:
                 if self.counts[k].sum() else float("nan") for k, v in self.values.items()}
 
 
+class StepValues:
+    """Per-step scalars of an epoch, kept on the device and stacked every ``BLOCK`` steps
+    (one tensor per task per block), so a long epoch (millions of streamed rows) holds a few
+    Python objects per block instead of several per step; fetched once, at the end."""
+
+    BLOCK = 512
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys, self.blocks, self.pending = keys, [], []
+
+    def append(self, values: dict[str, Any]) -> None:
+        self.pending.append(values)
+        if len(self.pending) == self.BLOCK:
+            self._stack()
+
+    def _stack(self) -> None:
+        if self.pending:
+            import tensorflow as tf
+
+            self.blocks.append({k: tf.stack([v[k] for v in self.pending]) for k in self.keys})
+            self.pending = []
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        self._stack()
+        return {k: np.concatenate([np.asarray(b[k], np.float64).reshape(-1)
+                                   for b in self.blocks]) if self.blocks else np.array([])
+                for k in self.keys}
+
+
 @dataclass
 class Trainer:
     plan: Plan
@@ -202,7 +231,8 @@ class Trainer:
 
         live = self.progress is not None and self.progress.live
         timer = self.timer
-        values_log, counts_log = [], []
+        tasks = list(self.plan.tasks)
+        values_log, counts_log = StepValues(tasks), StepValues(tasks)
         try:
             for i, batch in enumerate(data):
                 if timer is None:
@@ -223,10 +253,8 @@ class Trainer:
             if failure is not None:  # a shard that broke mid-epoch: its own clear error
                 raise failure from None
             raise
-        tasks = list(self.plan.tasks)
-        log = StepLog(first_step=self.global_step,
-                      values={k: np.array([float(v[k]) for v in values_log]) for k in tasks},
-                      counts={k: np.array([float(c[k]) for c in counts_log]) for k in tasks})
+        log = StepLog(first_step=self.global_step, values=values_log.arrays(),
+                      counts=counts_log.arrays())
         self.global_step += log.steps
         return log
 

@@ -301,6 +301,10 @@ CASES: dict[str, Case] = {
             "--out", str(t / "cmp")],
         ("tasks.odd.metrics", "'wobble'", "head 'gauge'", "mtkit-gauge-plugin",
          "@mtkit.metrics.higher_is_better"), env="gauge_plugin_env", absent=("cmp",)),
+    "batch smaller than the weighting's samples": Case(
+        "independent samples, and batch_size is",
+        lambda t: train(t, changed("weighting", {"type": "modo"}, changed("train.batch_size", 2))),
+        ("{t}/cfg.yaml", "field 'train.batch_size'", "'modo'", "at least 3")),
     "compare: a budget too small for one epoch": Case(
         "too small to finish one epoch",
         lambda t: ["compare", write(t, changed("tasks.level", {"head": "regression"},
@@ -340,6 +344,11 @@ CASES: dict[str, Case] = {
         "the config has no task",
         lambda t: train(t, BASE, "--set", "tasks.knd.learning_rate=0.1"),
         ("--set tasks.knd.learning_rate=0.1", "no task 'knd'", "did you mean 'kind'")),
+    "settings for a misspelt task": Case(
+        "has no head",
+        lambda t: train(t, changed("tasks.knd", {"learning_rate": 0.1})),
+        ("{t}/cfg.yaml", "field 'tasks'", "task 'knd' has no head", "did you mean 'kind'",
+         "learning_rate")),
     "unknown optimizer for a task": Case(
         "invalid config —", lambda t: train(t, changed("tasks.kind.optimizer", "sgdd")),
         ("field 'tasks.kind.optimizer'", "'sgd'", "(got 'sgdd')")),

@@ -150,3 +150,21 @@ def test_mixed_precision_with_two_groups_trains_and_resumes_bit_exactly(tmp_path
     assert any(k.startswith("loss_scale/scale") for k in saved), sorted(saved)
     assert any(k.startswith("group_b/") for k in saved) and any(
         k.startswith("group_trunk/") for k in saved)
+
+
+def test_a_checkpoint_of_keras_loss_scale_optimizer_is_refused_on_resume(tmp_path):
+    """Runs checkpointed before the shared scale kept the optimizer inside Keras'
+    LossScaleOptimizer: resuming one must not silently reset the optimizer."""
+    from mtkit.errors import TrainingError
+    from mtkit.training.checkpoints import Checkpoints
+
+    var = tf.Variable([1.0, 2.0])
+    old = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(0.1))
+    old.build([var])
+    old.apply_gradients([(tf.constant([1.0, 1.0]), var)])
+    tf.train.Checkpoint(optimizer=old, v=var).save(str(tmp_path / "old" / "ckpt"))
+    new = keras.optimizers.Adam(0.1)
+    new.build([var])
+    ckpt = Checkpoints(tmp_path / "run", tf.Module(), new, {})
+    with pytest.raises(TrainingError, match="cannot resume from checkpoint .*older mtkit"):
+        ckpt.restore(tmp_path / "old")

@@ -357,6 +357,7 @@ def test_every_registered_weighting_is_golden_tested():
     tested = {m[0] for m in PARAMETER_METHODS + SEQUENCE_METHODS + LOSS_SEQUENCE_METHODS
               + BARGAINING}
     tested |= {"mgda", "graddrop"}
+    tested |= {"modo", "sdmgrad"}  # test_weighting_sampled_golden.py
     tested |= {"sum", "log_sum", "uncertainty", "dwa", "rlw", "pcgrad", "gradvac"}
     builtin = {e.name for e in get_registry().entries if e.kind == "weighting" and e.provider == "mtkit"}
     assert builtin - tested == set()
