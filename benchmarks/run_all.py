@@ -110,13 +110,14 @@ def render_summary() -> str:
         lines.append("- **Replicas** (" + d["note"] + "): " + ", ".join(
             f"{k} ×{v:.2f}" for k, v in r.items()) + " step time.")
     if (ev := _load("weighting_every")):
-        r = ev["ratio_to_sum"]
+        r = ev.get("cpu_ratio_to_sum") or ev["ratio_to_sum"]
         spans = []
         for k in ev["every"]:
             vals = [r[f"{m} (parameters, every {k})"] for m in ev["methods"]]
             spans.append(f"every {k} ×{min(vals):.2f}–{max(vals):.2f}")
         lines.append(f"- **Gradient methods, parameter mode** (6 tasks, {', '.join(ev['methods'])}) "
-                     f"vs `sum` per step: " + ", ".join(spans) + " (`every: k` solves for the "
+                     f"vs `sum` per step ({'CPU time' if 'cpu_ratio_to_sum' in ev else 'wall-clock'}): "
+                     + ", ".join(spans) + " (`every: k` solves for the "
                      "weights every k steps).")
     if (tb := _load("tabular")):
         parts = []
@@ -204,22 +205,31 @@ def render_memory() -> str:
     return "\n".join(out)
 
 
-def render_every() -> str:
-    """The ``every: k`` step-time table (gradient methods in parameter mode vs ``sum``)."""
+def render_every(image: bool = True) -> str:
+    """The ``every: k`` step-time table (gradient methods in parameter mode vs ``sum``);
+    ``image``: end with the figure (benchmarks/README.md; the docs site cannot link it)."""
     ev = _load("weighting_every")
     if not ev:
         return "No figures yet: run `.venv/bin/python benchmarks/weighting_every.py`."
-    ks = ev["every"]
-    out = [f"{ev['problem']}, batch {ev['batch_size']}, six tasks; step time / `sum` (one cached "
-           f"batch through mtkit's step, fastest of {ev['rounds']} interleaved rounds of "
-           f"{ev['steps_per_round']} steps; `sum` {ev['ms_per_step']['sum']:.1f} ms; "
-           f"{ev['machine']}, {ev['date']}). Goal ≤ 2×: met at every "
+    ks, cpu = ev["every"], ev.get("cpu_ratio_to_sum")
+    load = ev.get("load_average")
+    out = [f"{ev['problem']}, batch {ev['batch_size']}, six tasks, parameter mode; per step "
+           f"relative to `sum`, {'CPU time (wall-clock in brackets)' if cpu else 'wall-clock'} "
+           f"(one cached batch through mtkit's step, fastest of {ev['rounds']} interleaved "
+           f"rounds of {ev['steps_per_round']} steps; `sum` {ev['ms_per_step']['sum']:.0f} ms "
+           f"wall-clock; {ev['machine']}"
+           + (f", load average {load[0]:.1f}" if load else "") + f", {ev['date']}). "
+           "Goal ≤ 2×: met at every "
            + (", ".join(str(k) for k in ev["goal"]["met_at"]) or "— (not met)") + ".", "",
            "| method | " + " | ".join(f"every {k}" for k in ks) + " |",
            "|---|" + "---|" * len(ks)]
     for m in ev["methods"]:
-        out.append(f"| `{m}` | " + " | ".join(
-            f"{ev['ratio_to_sum'][f'{m} (parameters, every {k})']:.2f}×" for k in ks) + " |")
+        cells = []
+        for k in ks:
+            key = f"{m} (parameters, every {k})"
+            wall = ev["ratio_to_sum"][key]
+            cells.append(f"{cpu[key]:.2f}× ({wall:.2f}×)" if cpu else f"{wall:.2f}×")
+        out.append(f"| `{m}` | " + " | ".join(cells) + " |")
     q = ev.get("quality_imbalance")
     if q:
         s = q["sum"]
@@ -231,7 +241,8 @@ def render_every() -> str:
             cells = [q[f"{m} (parameters, every {k})"] for k in ks]
             out.append(f"| `{m}` | " + " | ".join(
                 f"{c['value_rmse']:.3f} / {c['kind_accuracy']:.3f}" for c in cells) + " |")
-    out += ["", "![every k](results/weighting_every.png)"]
+    if image:
+        out += ["", "![every k](results/weighting_every.png)"]
     return "\n".join(out)
 
 
@@ -350,6 +361,7 @@ def main() -> None:
     (HERE / "README.md").write_text(render_readme())
     update_top_readme(render_summary())
     update_block(ROOT / "docs" / "deployment.md", "serve", render_serve())
+    update_block(ROOT / "docs" / "weighting.md", "every", render_every(image=False))
     print(render_summary())
 
 

@@ -128,6 +128,8 @@ def train_one(cfg: dict, weighting: dict, folder: Path) -> dict:
              for k, row in m.get("tasks", {}).items()}
     return {"tasks": tasks, "dataset": {k: round(float(v), 4) for k, v in m.get("dataset", {}).items()},
             "wall_seconds": round(seconds, 1),
+            "grad_norm": [{"step": h["epoch"] * h["steps"], **h["diagnostics"]["grad_norm"]}
+                          for h in res.history if "diagnostics" in h],
             "loop_step_ms": round(1000 * statistics.median(
                 h["train_seconds"] / h["steps"] for h in res.history), 2)
             if res.history and "train_seconds" in res.history[0] else None}
@@ -274,6 +276,11 @@ def spot_check(cfg: dict, problem: str, args: argparse.Namespace) -> None:
     they have that mode) beside ``sum`` for several seeds; a cheap check after a change."""
     types = ["sum"] + [t for t in args.spot_check.split(",") if t and t != "sum"]
     chosen = [w for w in QUALITY_IMAGE if w["type"] in types]
+    cfg = copy.deepcopy(cfg)
+    if args.diagnostics:  # per-task trunk gradient norms after every epoch
+        cfg["train"]["diagnostics_rows"] = args.diagnostics
+    if args.steps_per_epoch:  # short epochs: more diagnostic points over the same steps
+        cfg["train"]["steps_per_epoch"] = args.steps_per_epoch
     results: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
@@ -293,7 +300,35 @@ def spot_check(cfg: dict, problem: str, args: argparse.Namespace) -> None:
 
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(report, indent=2) + "\n"
-    atomic_write(RESULTS / "weighting_spotcheck.json", lambda p: Path(p).write_text(text))
+    name = "weighting_spotcheck" + ("_diagnostics" if args.diagnostics else "")
+    atomic_write(RESULTS / f"{name}.json", lambda p: Path(p).write_text(text))
+    if args.diagnostics:
+        atomic_write(RESULTS / f"{name}.png", lambda p: plot_grad_norms(report, Path(p)))
+
+
+def plot_grad_norms(report: dict, path: Path) -> None:
+    """One panel per method (first seed): each task's trunk gradient norm over the steps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = {name: rs[0] for name, rs in report["results"].items() if rs and rs[0]["grad_norm"]}
+    fig, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 3.6), sharey=True,
+                             squeeze=False)
+    for ax, (name, r) in zip(axes[0], runs.items(), strict=True):
+        steps = [g["step"] for g in r["grad_norm"]]
+        for task in [k for k in r["grad_norm"][0] if k != "step"]:
+            ax.plot(steps, [g[task] for g in r["grad_norm"]], label=task)
+        seq = r["dataset"].get("sequence_accuracy")
+        ax.set_title(name + (f"\nseq. acc. {seq:.3f}" if seq is not None else ""), fontsize=9)
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+    first = report["results"][next(iter(runs))][0]["seed"]
+    axes[0][0].set_ylabel(f"trunk gradient norm (seed {first})")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
 
 
 def time_steps(timers: dict, rounds: int, steps: int) -> dict[str, list[float]]:
@@ -400,6 +435,12 @@ def main() -> None:
                     help="Comma-separated weighting types: train only these (and sum) on the "
                          "image problem, with --seeds seeds; writes weighting_spotcheck.json.")
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--diagnostics", type=int, default=0,
+                    help="With --spot-check: record per-task trunk gradient norms on this many "
+                         "rows after every epoch and plot them (weighting_spotcheck_diagnostics"
+                         ".json/.png instead of weighting_spotcheck.json).")
+    ap.add_argument("--steps-per-epoch", type=int, default=0,
+                    help="With --spot-check: steps per epoch (short epochs, more diagnostics).")
     ap.add_argument("--strategies-only", action="store_true",
                     help="Only time the ways of computing parameter-mode task gradients.")
     ap.add_argument("--render-only", action="store_true", help="Redraw .md/.png from the JSON.")

@@ -7,7 +7,9 @@ image problem of ``benchmarks/weighting.py``; a synthetic six-task fallback with
 mtkit-multidigit plugin): one cached batch through mtkit's own train step (for k > 1 the
 ``PeriodicStep`` that alternates the two compiled steps, shared by every k), ``--steps`` steps per round (a
 multiple of every k, so each round holds whole periods), rounds interleaved so machine
-noise hits every setup alike, fastest round (as timeit). Then, for the quality side of the
+noise hits every setup alike, fastest round (as timeit); both wall-clock and this
+process's CPU time per step are recorded, and the goal is judged on CPU time, which the
+other jobs of a shared machine disturb far less than wall-clock time. Then, for the quality side of the
 trade-off, mgda, cagrad and nash_mtl at each k train on the small two-task imbalance problem of
 ``benchmarks/weighting.py`` (value RMSE, kind accuracy) beside `sum`.
 Goal: parameter mode <= 2x a `sum` step with 6 tasks.
@@ -90,17 +92,21 @@ def build_steps(cfg: dict, methods: list[str]) -> dict:
     return steps
 
 
-def time_rounds(steps: dict, rounds: int, per_round: int) -> dict[str, list[float]]:
-    samples: dict[str, list[float]] = {k: [] for k in steps}
+def time_rounds(steps: dict, rounds: int, per_round: int) -> tuple[dict, dict]:
+    """Per setup and round: wall-clock seconds per step, and this process's CPU seconds
+    per step (all threads), which other jobs on a shared machine disturb far less."""
+    wall: dict[str, list[float]] = {k: [] for k in steps}
+    cpu: dict[str, list[float]] = {k: [] for k in steps}
     for r in range(rounds):
         for name, (step, batch) in steps.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(per_round):
                 out = step(batch)
             float(next(iter(out[0].values())))
-            samples[name].append((time.perf_counter() - t0) / per_round)
+            wall[name].append((time.perf_counter() - t0) / per_round)
+            cpu[name].append((time.process_time() - c0) / per_round)
         print(f"round {r + 1}/{rounds}", flush=True)
-    return samples
+    return wall, cpu
 
 
 QUALITY_METHODS = ["mgda", "cagrad", "nash_mtl"]
@@ -130,14 +136,14 @@ def plot(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    ratios = report["ratio_to_sum"]
     for m in report["methods"]:
-        ax.plot(EVERY, [ratios[label(m, k)] for k in EVERY], marker="o", label=m)
+        ax.plot(EVERY, [report["cpu_ratio_to_sum"][label(m, k)] for k in EVERY], marker="o",
+                label=m)
     ax.axhline(2.0, color="red", linestyle="--", linewidth=1, label="goal 2×")
     ax.axhline(1.0, color="gray", linewidth=1)
     ax.set_xticks(EVERY)
     ax.set_xlabel("every (steps per solve)")
-    ax.set_ylabel("step time / sum (6 tasks, parameter mode)")
+    ax.set_ylabel("CPU time per step / sum (6 tasks, parameter mode)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
@@ -163,12 +169,14 @@ def main() -> None:
     ns = argparse.Namespace(epochs=1, train_size=args.train_size)
     cfg, problem = image_problem(ns)
     steps = build_steps(cfg, methods)
-    samples = time_rounds(steps, args.rounds, args.steps)
+    samples, cpu_samples = time_rounds(steps, args.rounds, args.steps)
     best = {k: min(v) for k, v in samples.items()}
     ratio = {k: round(v / best["sum"], 3) for k, v in best.items()}
+    cpu_best = {k: min(v) for k, v in cpu_samples.items()}
+    cpu_ratio = {k: round(v / cpu_best["sum"], 3) for k, v in cpu_best.items()}
     for k, v in best.items():
-        print(f"{k:40s} {v * 1000:8.1f} ms  x{ratio[k]:.2f}", flush=True)
-    worst = {k: max(ratio[label(m, k)] for m in methods) for k in EVERY}
+        print(f"{k:40s} {v * 1000:8.1f} ms  x{ratio[k]:.2f}  CPU x{cpu_ratio[k]:.2f}", flush=True)
+    worst = {k: max(cpu_ratio[label(m, k)] for m in methods) for k in EVERY}
     report = {
         "what": "gradient methods in parameter mode with every: k (solve every k steps, reuse "
                 "the weights in between) vs sum: seconds per train step, six-task model",
@@ -181,7 +189,10 @@ def main() -> None:
         "batch_size": cfg["train"]["batch_size"],
         "statistic": "fastest round", "ms_per_step": {k: round(v * 1000, 2) for k, v in best.items()},
         "ratio_to_sum": ratio, "samples_s": samples,
-        "goal": {"at_most_x_sum": 2.0, "worst_ratio_by_every": worst,
+        "cpu_ms_per_step": {k: round(v * 1000, 2) for k, v in cpu_best.items()},
+        "cpu_ratio_to_sum": cpu_ratio, "cpu_samples_s": cpu_samples,
+        "load_average": os.getloadavg(),
+        "goal": {"at_most_x_sum": 2.0, "measure": "CPU time per step", "worst_ratio_by_every": worst,
                  "met_at": [k for k in EVERY if worst[k] <= 2.0]},
     }
     if not args.no_quality:

@@ -20,7 +20,9 @@ METHODS = [(e.name, dict(e.cls.example)) for e in load_registry(entry_points=Fal
     ("gradnorm", {"gradients": "parameters"}), ("pcgrad", {"gradients": "features"}),
     ("mgda", {"gradients": "features"}), ("fairgrad", {"alpha": 2.0}),
     ("stch", {"warmup_epochs": 0}),
+    ("cagrad", {"every": 2}),  # alternates a solve and a reuse step
 ]
+IDS = [f"{n}-{p.get('gradients', '')}{p.get('every', '')}" for n, p in METHODS]
 
 
 def config(weighting: dict, rows: int = 400, **train) -> dict:
@@ -36,7 +38,7 @@ def config(weighting: dict, rows: int = 400, **train) -> dict:
     }
 
 
-@pytest.mark.parametrize("name,params", METHODS, ids=[f"{n}-{p.get('gradients', '')}" for n, p in METHODS])
+@pytest.mark.parametrize("name,params", METHODS, ids=IDS)
 def test_every_method_trains_with_a_rarely_labelled_task(tmp_path, name, params):
     result = mtkit.train(config({"type": name, **params}), out=tmp_path / "run", quiet=True)
     assert len(result.history) == 2
@@ -71,7 +73,7 @@ def _plan_and_step(weighting: dict):
     return plan, splits, asm, step
 
 
-@pytest.mark.parametrize("name,params", METHODS, ids=[f"{n}-{p.get('gradients', '')}" for n, p in METHODS])
+@pytest.mark.parametrize("name,params", METHODS, ids=IDS)
 def test_a_task_without_labels_in_the_batch_drops_out(name, params):
     plan, splits, asm, step = _plan_and_step({"type": name, **params})
     train = splits.train

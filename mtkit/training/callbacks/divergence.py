@@ -33,13 +33,19 @@ class DivergenceGuard(Callback):
         return "no epoch had finished, so nothing was kept"
 
     def on_steps_end(self, epoch: int, steps: StepLog) -> None:
+        # Name the earliest divergence over all tasks (ties: config order): a later task's
+        # NaN is usually a consequence of an earlier task's inf, not the cause.
+        first: tuple[int, str, float] | None = None
         for k, vals in steps.values.items():
             bad = np.flatnonzero(~np.isfinite(vals))
-            if bad.size:
-                raise TrainingError(
-                    f"the loss of task '{k}' became {vals[bad[0]]} at epoch {epoch}, step "
-                    f"{steps.first_step + bad[0] + 1}; training stopped and {self._kept(epoch)}. "
-                    + _ADVICE)
+            if bad.size and (first is None or bad[0] < first[0]):
+                first = (int(bad[0]), k, vals[bad[0]])
+        if first is not None:
+            i, k, value = first
+            raise TrainingError(
+                f"the loss of task '{k}' became {value} at epoch {epoch}, step "
+                f"{steps.first_step + i + 1}; training stopped and {self._kept(epoch)}. "
+                + _ADVICE)
 
     def on_scores(self, epoch: int, split: str, scores: dict[str, Any]) -> None:
         for k, row in scores["tasks"].items():
