@@ -36,6 +36,7 @@ BENCHMARKS = {
     "mixture_sampling": [],
     "memory": [],
     "compare": [],
+    "demo_vs_keras": [],
 }
 
 
@@ -268,6 +269,31 @@ def render_compare() -> str:
     return "\n".join(out).rstrip()
 
 
+def render_demo_vs_keras() -> str:
+    """The demo against a hand-written plain Keras model at the same wall budget, per seed."""
+    d = _load("demo_vs_keras")
+    if not d:
+        return "No figures yet: run `.venv/bin/python benchmarks/demo_vs_keras.py`."
+    s = d["summary"]
+    out = [f"Budget {d['budget_seconds']:g} s a side (Keras: training; mtkit: the whole `make demo` "
+           f"after set-up), seeds {', '.join(map(str, d['seeds']))}; {d['machine']['cpus']} cores, "
+           f"load average {d['machine']['load_average_1min']} at the end (a shared machine: "
+           f"absolute times vary), {d['date']}.", "",
+           "| seed | mtkit sequence acc. | epochs | demo s | Keras sequence acc. | epochs | Keras s |",
+           "|---|---|---|---|---|---|---|"]
+    rows = {(r["seed"], r["side"]): r for r in d["rows"]}
+    for seed in d["seeds"]:
+        m, k = rows[(seed, "mtkit")], rows[(seed, "keras")]
+        out.append(f"| {seed} | {m['sequence_accuracy']:.2%} | {m['epochs']} | {m['demo_seconds']} "
+                   f"| {k['sequence_accuracy']:.2%} | {k['epochs']} | {k['train_seconds']} |")
+    out += ["", f"Mean: mtkit {s['mtkit']['mean_sequence_accuracy']:.2%}, Keras "
+            f"{s['keras']['mean_sequence_accuracy']:.2%} ({s['gain_points']:+.2f} points; goal "
+            f"+0.5: {'met' if s['goals']['accuracy_gain_ge_0.5_point'] else 'NOT met'}); demo "
+            f"{s['mean_demo_seconds']:.0f} s vs Keras training {s['mean_keras_train_seconds']:.0f} s "
+            f"(goal ≤: {'met' if s['goals']['demo_le_keras_training'] else 'NOT met'})."]
+    return "\n".join(out)
+
+
 def update_block(path: Path, name: str, text: str) -> None:
     """Replace what stands between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
     body = path.read_text()
@@ -316,6 +342,7 @@ def render_readme() -> str:
     out += ["", "## Does multitask help? (`compare.py`)", "", render_compare()]
     out += ["", "## Gradient methods every k steps (`weighting_every.py`)", "", render_every()]
     out += ["", "## Large data (`memory.py`)", "", render_memory()]
+    out += ["", "## The demo vs plain Keras (`demo_vs_keras.py`)", "", render_demo_vs_keras()]
     return "\n".join(out) + "\n"
 
 

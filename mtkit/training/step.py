@@ -383,7 +383,8 @@ def make_train_step(plan: Plan, parts: StepParts, jit_compile: bool = False):
     if getattr(plan.weighting, "samples", 1) > 1:
         from mtkit.training.sampled_step import sampled_gradients_step
 
-        return compile_step(sampled_gradients_step(plan, parts), parts.strategy, jit_compile)
+        return compile_step(sampled_gradients_step(plan, parts), parts.strategy, jit_compile,
+                            progress=parts.progress)
     if getattr(plan.weighting, "every", 1) > 1:
         from mtkit.training.periodic_step import make_periodic_step
 

@@ -114,10 +114,12 @@ def test_budget_stops_mid_epoch_on_a_fake_clock(monkeypatch, tmp_path):
     assert saved["time_budget"] == tb
 
 
-def test_steps_schedule_with_a_budget_also_stops_mid_epoch(monkeypatch, tmp_path):
-    """(with a weighting solved every 2 steps: its two compiled steps both take the clock)"""
+@pytest.mark.parametrize("weighting", [{"type": "pcgrad", "every": 2}, {"type": "modo"}])
+def test_steps_schedule_with_a_budget_also_stops_mid_epoch(monkeypatch, tmp_path, weighting):
+    """With a weighting solved every 2 steps (two compiled steps) or on gradient samples
+    (its own step): each takes the proposed progress."""
     _fake_clock(monkeypatch)
-    cfg = {**_config(epochs=5, time_budget=4.0), "weighting": {"type": "pcgrad", "every": 2}}
+    cfg = {**_config(epochs=5, time_budget=4.0), "weighting": weighting}
     result = mtkit.train(cfg, out=tmp_path / "run", quiet=True)
     assert [h["steps"] for h in result.history] == [4]
     assert result.metrics["time_budget"]["over"] == "steps"

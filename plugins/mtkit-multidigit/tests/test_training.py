@@ -11,8 +11,10 @@ from mtkit_multidigit.multidigit import Multidigit, MultidigitParams
 from multidigit_helpers import ROOT
 
 CONFIG = ROOT / "configs" / "multidigit.yaml"
-# The demo config, shrunk to learn in seconds: fewer numbers, one conv per block, no dropout.
+# The demo config, shrunk to learn in seconds: fewer numbers, one conv per block, no dropout,
+# and epochs instead of the demo's time budget (so a busy machine trains the same steps).
 SMALL = ["data.train_size=4000", "data.val_size=200", "data.test_size=600", "train.checkpoint=false",
+         "train.time_budget=null", "train.schedule=null",
          "train.batch_size=32", "train.learning_rate=0.002", "trunk.convs_per_block=1",
          "trunk.dropout=0", "trunk.dense_dropout=0", "trunk.dense=[128]"]
 
