@@ -1,9 +1,10 @@
 """Refuse a ``train.time_budget`` too small to finish one epoch, before a comparison trains.
 
-``train.time_budget`` is checked after each epoch, so a run always finishes the epoch it is
-in: with a budget shorter than one epoch every variant would train exactly one epoch,
-however long that takes, and the comparison would no longer be at equal budget (a
-gradient weighting's epoch can cost several times a baseline's). A short probe run per
+A time-budget run stops at the first step after its budget is spent, even mid-epoch: with a
+budget shorter than one epoch every variant would see only part of the training set — a
+different part for a cheap weighting than for an expensive one (a gradient weighting's
+step can cost several times a baseline's) — and be scored after a single cut epoch, so Δm
+would compare under-trained models on unequal data. A short probe run per
 multitask weighting (two epochs of a few steps, in a temporary folder; the second epoch
 is timed, so tracing is not counted) measures the step time and the per-epoch evaluation
 time; the epoch estimate is ``step time × steps per epoch + evaluation``.
@@ -67,9 +68,9 @@ def check_budget(configs: dict[str, dict[str, Any]], source: str) -> dict[str, d
             f"{source}: field 'train.time_budget': {budget:g} s is too small to finish one "
             f"epoch: a probe of variant {name} measured {worst['step_ms']:.1f} ms a step, so "
             f"one epoch of {worst['steps']} steps (plus {worst['eval_seconds']:.1f} s of "
-            f"evaluation) takes about {worst['epoch_seconds']:.1f} s. A run always finishes "
-            "the epoch it is in, so every variant would train one epoch whatever its cost, "
-            "and the comparison would not be at equal budget. Raise train.time_budget to at "
+            f"evaluation) takes about {worst['epoch_seconds']:.1f} s. Every variant "
+            "would stop mid-epoch, having seen a different part of the training set, and "
+            "the comparison would score under-trained models on unequal data. Raise train.time_budget to at "
             f"least {math.ceil(1.5 * worst['epoch_seconds'])} s (several epochs is better), or "
             f"cap train.steps_per_epoch (e.g. --set train.steps_per_epoch={fits // 2 or 1}).")
     return estimates
